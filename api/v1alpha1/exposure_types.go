@@ -1,0 +1,980 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// Optional fields carry no schema defaults on purpose: the controller resolves
+// them, so the object stored in the cluster stays identical to the manifest in
+// Git and GitOps tools never report drift. The defaults each field gets are
+// written in its comment.
+
+// ExposureSpec describes one workload and every way in which it is reached.
+//
+// +kubebuilder:validation:XValidation:rule="[has(self.workload), has(self.selector), has(self.external)].filter(b, b).size() == 1",message="spec: exactly one of workload, selector or external must be set"
+// +kubebuilder:validation:XValidation:rule="has(self.ports) || (has(self.external) && has(self.external.hostname))",message="spec.ports: at least one port is required (only an external.hostname backend may omit ports)"
+// +kubebuilder:validation:XValidation:rule="!has(self.loadBalancer) || (has(self.service) && has(self.service.type) && self.service.type == 'LoadBalancer')",message="spec.loadBalancer: only allowed when spec.service.type is LoadBalancer"
+// +kubebuilder:validation:XValidation:rule="!has(self.ports) || !self.ports.exists(p, has(p.nodePort)) || (has(self.service) && has(self.service.type) && self.service.type in ['NodePort', 'LoadBalancer'])",message="spec.ports[].nodePort: only allowed when spec.service.type is NodePort or LoadBalancer"
+// +kubebuilder:validation:XValidation:rule="!has(self.hostAccess) || has(self.workload)",message="spec.hostAccess: requires spec.workload (the operator can only set host access on pods it runs)"
+// +kubebuilder:validation:XValidation:rule="!has(self.secondaryNetworks) || has(self.workload)",message="spec.secondaryNetworks: requires spec.workload (the operator can only attach networks to pods it runs)"
+// +kubebuilder:validation:XValidation:rule="!has(self.external) || !has(self.external.hostname) || !has(self.service)",message="spec.service: not allowed with external.hostname (an ExternalName Service has no type, cluster IP or traffic policy)"
+// +kubebuilder:validation:XValidation:rule="!has(self.external) || !has(self.external.hostname) || !has(self.networkPolicy)",message="spec.networkPolicy: not allowed with external.hostname (there are no pods to protect)"
+// +kubebuilder:validation:XValidation:rule="!has(self.networkPolicy) || !has(self.external)",message="spec.networkPolicy: not allowed with an external backend (there are no pods in the cluster to protect)"
+// +kubebuilder:validation:XValidation:rule="!has(self.ports) || !has(self.workload) || self.ports.all(p, !has(p.targetPort) || type(p.targetPort) == int || self.workload.ports.exists(w, w.name == p.targetPort))",message="spec.ports[].targetPort: a named targetPort must match the name of a port in spec.workload.ports"
+// +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !has(self.ingress.rules) || (has(self.ports) && self.ingress.rules.all(r, r.paths.all(p, !has(p.port) || self.ports.exists(q, q.name == p.port))))",message="spec.ingress.rules[].paths[].port: must name a port in spec.ports"
+// +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !has(self.ingress.defaultBackend) || !has(self.ingress.defaultBackend.port) || (has(self.ports) && self.ports.exists(q, q.name == self.ingress.defaultBackend.port))",message="spec.ingress.defaultBackend.port: must name a port in spec.ports"
+// +kubebuilder:validation:XValidation:rule="!has(self.ingress) || has(self.ports)",message="spec.ingress: requires spec.ports (an Ingress routes to a Service port)"
+// +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !has(self.ports) || self.ports.exists(p, !has(p.protocol) || p.protocol == 'TCP')",message="spec.ingress: requires at least one TCP port in spec.ports"
+// +kubebuilder:validation:XValidation:rule="!has(self.secondaryNetworks) || !has(self.workload) || self.secondaryNetworks.all(n, !has(n.ipam) || !has(n.ipam.static) || n.ipam.static.addresses.size() >= (has(self.workload.replicas) ? self.workload.replicas : 1))",message="spec.secondaryNetworks[].ipam.static.addresses: needs one address per replica (spec.workload.replicas, default 1): two pods can never share a static address"
+// +kubebuilder:validation:XValidation:rule="!has(self.hostAccess) || !has(self.hostAccess.hostPorts) || self.hostAccess.hostPorts.all(h, self.workload.ports.exists(w, w.name == h.port))",message="spec.hostAccess.hostPorts[].port: must name a port in spec.workload.ports"
+// +kubebuilder:validation:XValidation:rule="!has(self.hostAccess) || !has(self.hostAccess.hostNetwork) || !self.hostAccess.hostNetwork || !has(self.hostAccess.hostPorts) || self.hostAccess.hostPorts.all(h, self.workload.ports.exists(w, w.name == h.port && w.containerPort == h.hostPort))",message="spec.hostAccess.hostPorts[].hostPort: with hostNetwork the host port is the container port; they must be equal"
+type ExposureSpec struct {
+	// Workload makes the operator run the backend itself as a Deployment.
+	// Exactly one of workload, selector or external is set.
+	// +optional
+	Workload *Workload `json:"workload,omitempty"`
+
+	// Selector exposes pods that already exist and carry these labels
+	// (a Service with this selector; the operator runs no pods).
+	// Exactly one of workload, selector or external is set.
+	// +optional
+	// +kubebuilder:validation:MinProperties=1
+	// +kubebuilder:validation:MaxProperties=16
+	Selector map[string]string `json:"selector,omitempty"`
+
+	// External exposes backends that live outside the cluster: fixed
+	// addresses (a selectorless Service with an EndpointSlice) or a DNS name
+	// (an ExternalName Service). Exactly one of workload, selector or
+	// external is set.
+	// +optional
+	External *ExternalBackend `json:"external,omitempty"`
+
+	// Ports are the ports the Service offers. Required unless the backend
+	// is external.hostname.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:XValidation:rule="self.all(p, self.exists_one(q, q.port == p.port && (has(q.protocol) ? q.protocol : 'TCP') == (has(p.protocol) ? p.protocol : 'TCP')))",message="spec.ports: each port and protocol pair must be unique"
+	// +kubebuilder:validation:XValidation:rule="self.all(p, !has(p.nodePort) || self.exists_one(q, has(q.nodePort) && q.nodePort == p.nodePort && (has(q.protocol) ? q.protocol : 'TCP') == (has(p.protocol) ? p.protocol : 'TCP')))",message="spec.ports[].nodePort: each nodePort and protocol pair must be unique"
+	Ports []ServicePort `json:"ports,omitempty"`
+
+	// Service shapes the Service in front of the backend.
+	// +optional
+	Service *ServiceOptions `json:"service,omitempty"`
+
+	// LoadBalancer configures how a LoadBalancer Service gets its address.
+	// Only allowed when service.type is LoadBalancer.
+	// +optional
+	LoadBalancer *LoadBalancerOptions `json:"loadBalancer,omitempty"`
+
+	// HostAccess lets the workload's pods use the node's network directly.
+	// Requires a workload, and the operator's policy must grant it to the
+	// namespace.
+	// +optional
+	HostAccess *HostAccess `json:"hostAccess,omitempty"`
+
+	// Ingress publishes HTTP(S) routes to the Service as a
+	// networking.k8s.io/v1 Ingress.
+	// +optional
+	Ingress *IngressOptions `json:"ingress,omitempty"`
+
+	// NetworkPolicy restricts traffic to the workload's pods to exactly what
+	// this Exposure opens.
+	// +optional
+	NetworkPolicy *NetworkPolicyOptions `json:"networkPolicy,omitempty"`
+
+	// SecondaryNetworks attach the workload's pods to extra networks through
+	// Multus NetworkAttachmentDefinitions. Requires a workload.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=8
+	SecondaryNetworks []SecondaryNetwork `json:"secondaryNetworks,omitempty"`
+
+	// Patches are applied to the generated objects after rendering, with
+	// kustomize semantics: a strategic-merge patch or a JSON 6902 patch
+	// (the kind is detected from the patch text). The escape hatch for
+	// anything this API does not expose.
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	Patches []Patch `json:"patches,omitempty"`
+}
+
+// Workload is a Deployment that the operator owns.
+type Workload struct {
+	// Image is the container image to run.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:XValidation:rule="!self.contains(' ')",message="spec.workload.image: must not contain spaces"
+	Image string `json:"image"`
+
+	// Replicas is the number of pods. Defaults to 1.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// Command overrides the image's entrypoint.
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=4096
+	Command []string `json:"command,omitempty"`
+
+	// Args are the arguments to the entrypoint.
+	// +optional
+	// +kubebuilder:validation:MaxItems=128
+	// +kubebuilder:validation:items:MaxLength=4096
+	Args []string `json:"args,omitempty"`
+
+	// Ports are the ports the container listens on. Service ports refer to
+	// them by name through targetPort.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:XValidation:rule="self.all(p, self.exists_one(q, q.containerPort == p.containerPort && (has(q.protocol) ? q.protocol : 'TCP') == (has(p.protocol) ? p.protocol : 'TCP')))",message="spec.workload.ports: each containerPort and protocol pair must be unique"
+	Ports []ContainerPort `json:"ports,omitempty"`
+
+	// Env sets environment variables in the container.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=128
+	Env []corev1.EnvVar `json:"env,omitempty"`
+
+	// Resources are the container's compute resource requests and limits.
+	// +optional
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// ReadinessProbe decides when a pod receives traffic.
+	// +optional
+	ReadinessProbe *corev1.Probe `json:"readinessProbe,omitempty"`
+
+	// LivenessProbe decides when a container is restarted.
+	// +optional
+	LivenessProbe *corev1.Probe `json:"livenessProbe,omitempty"`
+
+	// StartupProbe holds the other probes back until the container started.
+	// +optional
+	StartupProbe *corev1.Probe `json:"startupProbe,omitempty"`
+
+	// ServiceAccountName is the service account the pods run as. Defaults to
+	// the namespace's default service account.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	ServiceAccountName string `json:"serviceAccountName,omitempty"`
+
+	// NodeSelector restricts the pods to nodes with these labels.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=16
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+
+	// PodLabels are extra labels on the pods. They cannot replace the labels
+	// the operator selects pods by.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=32
+	// +kubebuilder:validation:XValidation:rule="!self.exists(k, k.startsWith('exposure.dev/') || k.startsWith('app.kubernetes.io/'))",message="spec.workload.podLabels: keys under exposure.dev/ and app.kubernetes.io/ are reserved for the operator"
+	PodLabels map[string]string `json:"podLabels,omitempty"`
+
+	// PodAnnotations are extra annotations on the pods.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=32
+	// +kubebuilder:validation:XValidation:rule="!self.exists(k, k == 'k8s.v1.cni.cncf.io/networks')",message="spec.workload.podAnnotations: k8s.v1.cni.cncf.io/networks is set from spec.secondaryNetworks"
+	PodAnnotations map[string]string `json:"podAnnotations,omitempty"`
+}
+
+// ContainerPort is a port the workload's container listens on.
+type ContainerPort struct {
+	// Name identifies the port; Service ports refer to it through targetPort.
+	// An IANA service name: at most 15 lower-case letters, digits and
+	// dashes, with at least one letter.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=15
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule="self.matches('[a-z]') && !self.contains('--')",message="spec.workload.ports[].name: must contain a letter and no double dash (IANA service name)"
+	Name string `json:"name"`
+
+	// ContainerPort is the port number inside the container.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	ContainerPort int32 `json:"containerPort"`
+
+	// Protocol is TCP, UDP or SCTP. Defaults to TCP.
+	// +optional
+	Protocol Protocol `json:"protocol,omitempty"`
+}
+
+// Protocol is a transport protocol.
+// +kubebuilder:validation:Enum=TCP;UDP;SCTP
+type Protocol string
+
+// Transport protocols.
+const (
+	ProtocolTCP  Protocol = "TCP"
+	ProtocolUDP  Protocol = "UDP"
+	ProtocolSCTP Protocol = "SCTP"
+)
+
+// ExternalBackend is a backend outside the cluster. Exactly one of addresses
+// or hostname is set.
+// +kubebuilder:validation:XValidation:rule="has(self.addresses) != has(self.hostname)",message="spec.external: exactly one of addresses or hostname must be set"
+type ExternalBackend struct {
+	// Addresses are the backend's IP addresses. The operator writes them as
+	// a discovery.k8s.io/v1 EndpointSlice behind a selectorless Service.
+	// Loopback, link-local and unspecified addresses are refused: they would
+	// point every client at itself.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=100
+	Addresses []EndpointIP `json:"addresses,omitempty"`
+
+	// Hostname is a DNS name; the Service becomes an ExternalName Service
+	// that resolves to it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Hostname string `json:"hostname,omitempty"`
+}
+
+// EndpointIP is a routable IP address of a backend.
+// +kubebuilder:validation:MaxLength=45
+// +kubebuilder:validation:XValidation:rule="isIP(self)",message="must be a valid IP address"
+// +kubebuilder:validation:XValidation:rule="!isIP(self) || (!ip(self).isLoopback() && !ip(self).isLinkLocalUnicast() && !ip(self).isLinkLocalMulticast() && !ip(self).isUnspecified())",message="must not be a loopback, link-local or unspecified address"
+type EndpointIP string
+
+// ServicePort is a port the Service offers.
+type ServicePort struct {
+	// Name identifies the port: Ingress paths and the status refer to it.
+	// An IANA service name: at most 15 lower-case letters, digits and
+	// dashes, with at least one letter.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=15
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule="self.matches('[a-z]') && !self.contains('--')",message="spec.ports[].name: must contain a letter and no double dash (IANA service name)"
+	Name string `json:"name"`
+
+	// Port is the port the Service listens on.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	Port int32 `json:"port"`
+
+	// TargetPort is the backend's port: a number, or the name of a port in
+	// spec.workload.ports. Defaults to the workload port with the same name
+	// when there is one, else to the same number as port.
+	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? (self >= 1 && self <= 65535) : (self.size() >= 1 && self.size() <= 15 && self.matches('^[a-z0-9]([a-z0-9-]*[a-z0-9])?$'))",message="spec.ports[].targetPort: must be a port number in 1-65535 or a port name"
+	TargetPort *intstr.IntOrString `json:"targetPort,omitempty"`
+
+	// Protocol is TCP, UDP or SCTP. Defaults to TCP.
+	// +optional
+	Protocol Protocol `json:"protocol,omitempty"`
+
+	// NodePort fixes the port opened on every node (NodePort and
+	// LoadBalancer Services only). Left out, the API server picks one.
+	// +optional
+	// +kubebuilder:validation:Minimum=30000
+	// +kubebuilder:validation:Maximum=32767
+	NodePort *int32 `json:"nodePort,omitempty"`
+
+	// AppProtocol hints the application protocol (e.g. http, https,
+	// kubernetes.io/h2c) to proxies and load balancers.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^([a-z0-9.-]+/)?[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$`
+	AppProtocol string `json:"appProtocol,omitempty"`
+}
+
+// ServiceType is how the Service is reached.
+// +kubebuilder:validation:Enum=ClusterIP;Headless;NodePort;LoadBalancer
+type ServiceType string
+
+// Service types.
+const (
+	ServiceTypeClusterIP    ServiceType = "ClusterIP"
+	ServiceTypeHeadless     ServiceType = "Headless"
+	ServiceTypeNodePort     ServiceType = "NodePort"
+	ServiceTypeLoadBalancer ServiceType = "LoadBalancer"
+	// ServiceTypeExternalName is never written in a spec: it is what the
+	// status reports for an external.hostname backend.
+	ServiceTypeExternalName ServiceType = "ExternalName"
+)
+
+// ServiceOptions shapes the Service.
+// +kubebuilder:validation:XValidation:rule="!has(self.clusterIP) || !has(self.type) || self.type != 'Headless'",message="spec.service.clusterIP: not allowed with type Headless (a headless Service has no cluster IP)"
+// +kubebuilder:validation:XValidation:rule="!has(self.externalTrafficPolicy) || (has(self.type) && self.type in ['NodePort', 'LoadBalancer'])",message="spec.service.externalTrafficPolicy: only allowed with type NodePort or LoadBalancer"
+// +kubebuilder:validation:XValidation:rule="!has(self.sessionAffinityTimeoutSeconds) || (has(self.sessionAffinity) && self.sessionAffinity == 'ClientIP')",message="spec.service.sessionAffinityTimeoutSeconds: only allowed with sessionAffinity ClientIP"
+// +kubebuilder:validation:XValidation:rule="!has(self.sessionAffinity) || self.sessionAffinity == 'None' || !has(self.type) || self.type != 'Headless'",message="spec.service.sessionAffinity: ClientIP is not possible with type Headless (clients connect to pods directly)"
+// +kubebuilder:validation:XValidation:rule="!has(self.ipFamilyPolicy) || !has(self.clusterIP) || self.ipFamilyPolicy == 'SingleStack'",message="spec.service.ipFamilyPolicy: a fixed clusterIP is a single address, so only SingleStack fits"
+type ServiceOptions struct {
+	// Type is ClusterIP (the default), Headless (DNS names the pods
+	// directly, no virtual IP), NodePort or LoadBalancer.
+	// +optional
+	Type ServiceType `json:"type,omitempty"`
+
+	// ClusterIP fixes the Service's virtual IP; it must lie in the
+	// cluster's service range. Left out, the API server picks one.
+	// +optional
+	// +kubebuilder:validation:MaxLength=45
+	// +kubebuilder:validation:XValidation:rule="isIP(self) && !ip(self).isUnspecified()",message="spec.service.clusterIP: must be a valid IP address"
+	ClusterIP string `json:"clusterIP,omitempty"`
+
+	// SessionAffinity is None (the default) or ClientIP, which sends each
+	// client to the same pod.
+	// +optional
+	// +kubebuilder:validation:Enum=None;ClientIP
+	SessionAffinity corev1.ServiceAffinity `json:"sessionAffinity,omitempty"`
+
+	// SessionAffinityTimeoutSeconds is how long a ClientIP affinity lasts.
+	// Defaults to 10800 (3 hours).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=86400
+	SessionAffinityTimeoutSeconds *int32 `json:"sessionAffinityTimeoutSeconds,omitempty"`
+
+	// ExternalTrafficPolicy is Cluster (the default) or Local, which keeps
+	// the client's source address and only uses node-local pods.
+	// +optional
+	// +kubebuilder:validation:Enum=Cluster;Local
+	ExternalTrafficPolicy corev1.ServiceExternalTrafficPolicy `json:"externalTrafficPolicy,omitempty"`
+
+	// InternalTrafficPolicy is Cluster (the default) or Local.
+	// +optional
+	// +kubebuilder:validation:Enum=Cluster;Local
+	InternalTrafficPolicy corev1.ServiceInternalTrafficPolicy `json:"internalTrafficPolicy,omitempty"`
+
+	// IPFamilyPolicy is SingleStack (the default), PreferDualStack or
+	// RequireDualStack.
+	// +optional
+	// +kubebuilder:validation:Enum=SingleStack;PreferDualStack;RequireDualStack
+	IPFamilyPolicy corev1.IPFamilyPolicy `json:"ipFamilyPolicy,omitempty"`
+
+	// PublishNotReadyAddresses publishes pods before they are ready (useful
+	// for peer discovery through a headless Service). Defaults to false.
+	// +optional
+	PublishNotReadyAddresses *bool `json:"publishNotReadyAddresses,omitempty"`
+}
+
+// AddressRange is a single IP, a CIDR, or a range "first-last" of one family.
+// +kubebuilder:validation:MaxLength=91
+// +kubebuilder:validation:XValidation:rule="isIP(self) || isCIDR(self) || (self.split('-').size() == 2 && isIP(self.split('-')[0]) && isIP(self.split('-')[1]) && ip(self.split('-')[0]).family() == ip(self.split('-')[1]).family())",message="must be an IP address, a CIDR (192.168.50.0/28) or a range of one family (192.168.50.20-192.168.50.30)"
+// +kubebuilder:validation:XValidation:rule="!(self.split('-').size() == 2 && isIP(self.split('-')[0]) && isIP(self.split('-')[1]) && ip(self.split('-')[0]).family() == 4 && ip(self.split('-')[1]).family() == 4) || int(self.split('-')[0].split('.')[0]) * 16777216 + int(self.split('-')[0].split('.')[1]) * 65536 + int(self.split('-')[0].split('.')[2]) * 256 + int(self.split('-')[0].split('.')[3]) <= int(self.split('-')[1].split('.')[0]) * 16777216 + int(self.split('-')[1].split('.')[1]) * 65536 + int(self.split('-')[1].split('.')[2]) * 256 + int(self.split('-')[1].split('.')[3])",message="a range must run from the lower to the higher address"
+type AddressRange string
+
+// Advertisement is how MetalLB announces an address.
+// +kubebuilder:validation:Enum=L2;BGP
+type Advertisement string
+
+// Advertisement modes.
+const (
+	AdvertisementL2  Advertisement = "L2"
+	AdvertisementBGP Advertisement = "BGP"
+)
+
+// LoadBalancerOptions configures a LoadBalancer Service's address. Use ip
+// alone for a fixed address from the cluster's pools, pool to name an
+// administrator's MetalLB pool, or addresses to have the operator create a
+// pool for this Exposure alone.
+// +kubebuilder:validation:XValidation:rule="!(has(self.pool) && has(self.addresses))",message="spec.loadBalancer: pool and addresses are mutually exclusive (name an existing pool, or give addresses for a new one)"
+// +kubebuilder:validation:XValidation:rule="!has(self.advertisement) || has(self.addresses)",message="spec.loadBalancer.advertisement: only allowed with addresses (the pool the operator creates is announced this way)"
+// +kubebuilder:validation:XValidation:rule="!has(self.ip) || !has(self.addresses) || self.addresses.exists(a, isCIDR(a) ? cidr(a).containsIP(self.ip) : (isIP(a) ? ip(a) == ip(self.ip) : (ip(self.ip).family() == ip(a.split('-')[0]).family() && (ip(self.ip).family() == 6 || int(a.split('-')[0].split('.')[0]) * 16777216 + int(a.split('-')[0].split('.')[1]) * 65536 + int(a.split('-')[0].split('.')[2]) * 256 + int(a.split('-')[0].split('.')[3]) <= int(self.ip.split('.')[0]) * 16777216 + int(self.ip.split('.')[1]) * 65536 + int(self.ip.split('.')[2]) * 256 + int(self.ip.split('.')[3]) && int(self.ip.split('.')[0]) * 16777216 + int(self.ip.split('.')[1]) * 65536 + int(self.ip.split('.')[2]) * 256 + int(self.ip.split('.')[3]) <= int(a.split('-')[1].split('.')[0]) * 16777216 + int(a.split('-')[1].split('.')[1]) * 65536 + int(a.split('-')[1].split('.')[2]) * 256 + int(a.split('-')[1].split('.')[3]))))))",message="spec.loadBalancer.ip: must lie inside spec.loadBalancer.addresses"
+// +kubebuilder:validation:XValidation:rule="!has(self.loadBalancerClass) || (!has(self.pool) && !has(self.addresses) && !has(self.ip))",message="spec.loadBalancer.loadBalancerClass: another load-balancer implementation ignores MetalLB's ip, pool and addresses; leave them out"
+type LoadBalancerOptions struct {
+	// IP is the fixed address to ask for (MetalLB's
+	// metallb.io/loadBalancerIPs annotation; spec.loadBalancerIP, deprecated
+	// upstream, is never set). With addresses, it must lie inside them.
+	// +optional
+	// +kubebuilder:validation:MaxLength=45
+	// +kubebuilder:validation:XValidation:rule="isIP(self) && ip(self).isGlobalUnicast()",message="spec.loadBalancer.ip: must be a valid unicast IP address"
+	IP string `json:"ip,omitempty"`
+
+	// Pool names an existing MetalLB IPAddressPool to take the address
+	// from (the metallb.io/address-pool annotation). The operator's policy
+	// must allow the namespace to use it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Pool string `json:"pool,omitempty"`
+
+	// Addresses make the operator create a MetalLB IPAddressPool for this
+	// Exposure alone (not auto-assigned, restricted to this namespace) and
+	// an advertisement for it. Each entry is an IP, a CIDR or a range
+	// "first-last". The operator's policy must allow the namespace to claim
+	// them, and they must not overlap any other pool.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=16
+	Addresses []AddressRange `json:"addresses,omitempty"`
+
+	// Advertisement is how the operator-made pool is announced: L2 (ARP/NDP,
+	// the default) or BGP.
+	// +optional
+	Advertisement Advertisement `json:"advertisement,omitempty"`
+
+	// SourceRanges limits which client networks may reach the load
+	// balancer (CIDRs). Left out, every client may.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=49
+	// +kubebuilder:validation:items:XValidation:rule="isCIDR(self)",message="spec.loadBalancer.sourceRanges[]: must be a CIDR such as 10.0.0.0/8"
+	SourceRanges []string `json:"sourceRanges,omitempty"`
+
+	// LoadBalancerClass selects a load-balancer implementation other than
+	// the cluster's default (spec.loadBalancerClass of the Service).
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`
+	LoadBalancerClass string `json:"loadBalancerClass,omitempty"`
+
+	// SharingKey lets Services of this namespace share one address on
+	// different ports (MetalLB's metallb.io/allow-shared-ip). Only Services
+	// in the same namespace ever share: the operator scopes the key to it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	SharingKey string `json:"sharingKey,omitempty"`
+}
+
+// HostAccess lets pods use the node's network.
+type HostAccess struct {
+	// HostNetwork runs the pods in the node's network namespace.
+	// +optional
+	HostNetwork *bool `json:"hostNetwork,omitempty"`
+
+	// HostPorts open workload ports on the node's addresses.
+	// +optional
+	// +listType=map
+	// +listMapKey=port
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:XValidation:rule="self.all(h, self.exists_one(o, o.hostPort == h.hostPort))",message="spec.hostAccess.hostPorts[].hostPort: each host port may be used once"
+	HostPorts []HostPort `json:"hostPorts,omitempty"`
+}
+
+// HostPort maps a workload port onto the node.
+type HostPort struct {
+	// Port is the name of a port in spec.workload.ports.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=15
+	Port string `json:"port"`
+
+	// HostPort is the port number opened on the node.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	HostPort int32 `json:"hostPort"`
+}
+
+// IngressOptions describes the HTTP front door.
+// +kubebuilder:validation:XValidation:rule="has(self.rules) || has(self.defaultBackend)",message="spec.ingress: needs rules or a defaultBackend"
+// +kubebuilder:validation:XValidation:rule="!has(self.tls) || !has(self.tls.hosts) || (has(self.rules) && self.tls.hosts.all(h, self.rules.exists(r, has(r.host) && r.host == h)))",message="spec.ingress.tls.hosts: each host must be the host of a rule in spec.ingress.rules"
+// +kubebuilder:validation:XValidation:rule="!has(self.tls) || (has(self.rules) && self.rules.exists(r, has(r.host)))",message="spec.ingress.tls: needs at least one rule with a host (a certificate names hosts)"
+// +kubebuilder:validation:XValidation:rule="!has(self.rewriteTarget) || !self.rewriteTarget.matches('[$][0-9]') || (has(self.rules) && self.rules.exists(r, r.paths.exists(p, p.path.contains('('))))",message="spec.ingress.rewriteTarget: refers to a capture group ($1...) but no path in spec.ingress.rules has one; write the path as a regular expression such as /shop(/|$)(.*)"
+// +kubebuilder:validation:XValidation:rule="!has(self.rules) || self.rules.all(r, self.rules.exists_one(o, (has(o.host) ? o.host : '') == (has(r.host) ? r.host : '')))",message="spec.ingress.rules: each host may appear in one rule only; list its paths together"
+// +kubebuilder:validation:XValidation:rule="!has(self.sslRedirect) || !self.sslRedirect || has(self.tls)",message="spec.ingress.sslRedirect: redirecting to HTTPS needs spec.ingress.tls"
+type IngressOptions struct {
+	// ClassName is the IngressClass to use. Left out, the cluster's default
+	// IngressClass applies (ingressClassName is then not written).
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	ClassName *string `json:"className,omitempty"`
+
+	// Rules route hosts and paths to the Service's ports.
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	Rules []IngressRule `json:"rules,omitempty"`
+
+	// DefaultBackend receives requests that match no rule.
+	// +optional
+	DefaultBackend *IngressBackend `json:"defaultBackend,omitempty"`
+
+	// TLS serves the rule hosts over HTTPS.
+	// +optional
+	TLS *IngressTLS `json:"tls,omitempty"`
+
+	// RewriteTarget rewrites the matched path before it reaches the
+	// backend; "$1", "$2" refer to capture groups of regular-expression
+	// paths (which then use pathType ImplementationSpecific).
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:Pattern=`^/[^\s'"\\;{}]*$`
+	RewriteTarget string `json:"rewriteTarget,omitempty"`
+
+	// RateLimitRPS limits requests per second from each client address.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100000
+	RateLimitRPS *int32 `json:"rateLimitRPS,omitempty"`
+
+	// SSLRedirect redirects plain HTTP to HTTPS. Left out, the ingress
+	// controller's default applies.
+	// +optional
+	SSLRedirect *bool `json:"sslRedirect,omitempty"`
+
+	// BackendProtocol is the protocol between the ingress controller and the
+	// pods: HTTP (the default), HTTPS, GRPC or GRPCS.
+	// +optional
+	// +kubebuilder:validation:Enum=HTTP;HTTPS;GRPC;GRPCS
+	BackendProtocol string `json:"backendProtocol,omitempty"`
+
+	// Annotations are added to the Ingress as they are, for settings of an
+	// ingress controller that this API does not model. They cannot replace
+	// the annotations the fields above produce.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=32
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.size() <= 253 && k.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$'))",message="spec.ingress.annotations: keys must be valid annotation names (optional DNS prefix, then a name)"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.endsWith('configuration-snippet') && !k.endsWith('server-snippet') && !k.endsWith('auth-snippet') && !k.endsWith('stream-snippet'))",message="spec.ingress.annotations: snippet annotations inject raw configuration into a shared ingress controller and are refused"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, self[k].size() <= 4096)",message="spec.ingress.annotations: values are limited to 4096 characters"
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// IngressRule routes one host (or every host) to the Service.
+type IngressRule struct {
+	// Host is the fully qualified domain name this rule matches; a leading
+	// "*." matches one label. Left out, the rule matches every host.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$`
+	Host string `json:"host,omitempty"`
+
+	// Paths are the URL paths of this host and the port each goes to.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:XValidation:rule="self.all(p, self.exists_one(q, q.path == p.path))",message="spec.ingress.rules[].paths: each path may appear once per host"
+	Paths []IngressPath `json:"paths"`
+}
+
+// IngressPath routes one URL path to a Service port.
+// +kubebuilder:validation:XValidation:rule="!has(self.pathType) || self.pathType == 'ImplementationSpecific' || !self.path.matches('[()\\\\[\\\\]*+?|^$]')",message="spec.ingress.rules[].paths[].path: a regular-expression path needs pathType ImplementationSpecific (or leave pathType out)"
+type IngressPath struct {
+	// Path is matched against the request's URL path; it starts with "/".
+	// It may be a regular expression with capture groups for rewriteTarget.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:Pattern=`^/[^\s'"\\;{}]*$`
+	Path string `json:"path"`
+
+	// PathType is Prefix (the default for plain paths), Exact or
+	// ImplementationSpecific (the default for regular-expression paths).
+	// +optional
+	// +kubebuilder:validation:Enum=Prefix;Exact;ImplementationSpecific
+	PathType *networkingv1.PathType `json:"pathType,omitempty"`
+
+	// Port is the name of the port in spec.ports the path goes to. Defaults
+	// to the first TCP port.
+	// +optional
+	// +kubebuilder:validation:MaxLength=15
+	Port string `json:"port,omitempty"`
+}
+
+// IngressBackend is where unmatched requests go.
+type IngressBackend struct {
+	// Port is the name of the port in spec.ports. Defaults to the first TCP
+	// port.
+	// +optional
+	// +kubebuilder:validation:MaxLength=15
+	Port string `json:"port,omitempty"`
+}
+
+// IngressTLS says where the certificate comes from: exactly one of
+// secretName, selfSigned or certManager.
+// +kubebuilder:validation:XValidation:rule="[has(self.secretName), has(self.selfSigned) && self.selfSigned, has(self.certManager)].filter(b, b).size() == 1",message="spec.ingress.tls: exactly one of secretName, selfSigned: true or certManager must be set"
+type IngressTLS struct {
+	// SecretName is an existing kubernetes.io/tls Secret in this namespace.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	SecretName string `json:"secretName,omitempty"`
+
+	// SelfSigned makes the operator generate a self-signed certificate for
+	// the hosts into a Secret it owns; it is kept across reconciles and
+	// renewed before it expires.
+	// +optional
+	SelfSigned *bool `json:"selfSigned,omitempty"`
+
+	// CertManager asks cert-manager for the certificate through its
+	// ingress-shim annotations.
+	// +optional
+	CertManager *CertManagerIssuer `json:"certManager,omitempty"`
+
+	// Hosts limits TLS to these rule hosts. Defaults to every rule host.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=253
+	Hosts []string `json:"hosts,omitempty"`
+}
+
+// CertManagerIssuer names a cert-manager issuer.
+type CertManagerIssuer struct {
+	// Issuer is the name of the Issuer or ClusterIssuer.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Issuer string `json:"issuer"`
+
+	// Kind is Issuer (in this namespace, the default) or ClusterIssuer.
+	// +optional
+	// +kubebuilder:validation:Enum=Issuer;ClusterIssuer
+	Kind string `json:"kind,omitempty"`
+}
+
+// NetworkPolicyOptions derives a NetworkPolicy from the front doors.
+type NetworkPolicyOptions struct {
+	// Enabled makes the operator deny all other ingress to the workload's
+	// pods and allow exactly the ports this Exposure opens.
+	Enabled bool `json:"enabled"`
+
+	// AllowFrom limits in-cluster clients to these peers. Left out, any pod
+	// in the cluster may reach the exposed ports. Ingress-controller and
+	// load-balancer traffic is allowed separately.
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	AllowFrom []networkingv1.NetworkPolicyPeer `json:"allowFrom,omitempty"`
+}
+
+// NetworkType is a CNI plugin for a secondary network.
+// +kubebuilder:validation:Enum=host-device;macvlan;ipvlan;bridge
+type NetworkType string
+
+// Secondary network types.
+const (
+	NetworkTypeHostDevice NetworkType = "host-device"
+	NetworkTypeMacvlan    NetworkType = "macvlan"
+	NetworkTypeIPvlan     NetworkType = "ipvlan"
+	NetworkTypeBridge     NetworkType = "bridge"
+)
+
+// SecondaryNetwork attaches the pods to one extra network: either one the
+// operator defines (type and its fields) or an existing
+// NetworkAttachmentDefinition in this namespace.
+// +kubebuilder:validation:XValidation:rule="has(self.type) != has(self.networkAttachmentDefinition)",message="spec.secondaryNetworks[]: exactly one of type or networkAttachmentDefinition must be set"
+// +kubebuilder:validation:XValidation:rule="!has(self.networkAttachmentDefinition) || (!has(self.device) && !has(self.master) && !has(self.bridge) && !has(self.mode) && !has(self.ipam) && !has(self.mtu))",message="spec.secondaryNetworks[]: a networkAttachmentDefinition reference takes no device, master, bridge, mode, mtu or ipam"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'host-device' || has(self.device)",message="spec.secondaryNetworks[].device: required for type host-device"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['macvlan', 'ipvlan']) || has(self.master)",message="spec.secondaryNetworks[].master: required for type macvlan and ipvlan"
+// +kubebuilder:validation:XValidation:rule="!has(self.device) || (has(self.type) && self.type == 'host-device')",message="spec.secondaryNetworks[].device: only for type host-device"
+// +kubebuilder:validation:XValidation:rule="!has(self.master) || (has(self.type) && self.type in ['macvlan', 'ipvlan'])",message="spec.secondaryNetworks[].master: only for type macvlan and ipvlan"
+// +kubebuilder:validation:XValidation:rule="!has(self.bridge) || (has(self.type) && self.type == 'bridge')",message="spec.secondaryNetworks[].bridge: only for type bridge"
+// +kubebuilder:validation:XValidation:rule="!has(self.mode) || (has(self.type) && ((self.type == 'macvlan' && self.mode in ['bridge', 'private', 'vepa', 'passthru']) || (self.type == 'ipvlan' && self.mode in ['l2', 'l3', 'l3s'])))",message="spec.secondaryNetworks[].mode: macvlan takes bridge, private, vepa or passthru; ipvlan takes l2, l3 or l3s; other types take none"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'host-device' || !has(self.ipam) || !has(self.ipam.static) || size(self.ipam.static.addresses) == 1",message="spec.secondaryNetworks[].ipam.static.addresses: a host-device moves one NIC into one pod, so exactly one address"
+type SecondaryNetwork struct {
+	// Name identifies the network; the NetworkAttachmentDefinition is
+	// named <exposure>-<name> and the status reports addresses under it.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=40
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+
+	// Type is the CNI plugin: host-device (moves a host NIC into the pod),
+	// macvlan, ipvlan or bridge.
+	// +optional
+	Type NetworkType `json:"type,omitempty"`
+
+	// Device is the host interface a host-device network moves into the
+	// pod.
+	// +optional
+	// +kubebuilder:validation:MaxLength=15
+	// +kubebuilder:validation:Pattern=`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`
+	Device string `json:"device,omitempty"`
+
+	// Master is the host interface a macvlan or ipvlan network hangs off.
+	// +optional
+	// +kubebuilder:validation:MaxLength=15
+	// +kubebuilder:validation:Pattern=`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`
+	Master string `json:"master,omitempty"`
+
+	// Bridge is the host bridge a bridge network joins. Defaults to cni0.
+	// +optional
+	// +kubebuilder:validation:MaxLength=15
+	// +kubebuilder:validation:Pattern=`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`
+	Bridge string `json:"bridge,omitempty"`
+
+	// Mode is the macvlan mode (bridge, the default, private, vepa,
+	// passthru) or the ipvlan mode (l2, the default, l3, l3s).
+	// +optional
+	// +kubebuilder:validation:MaxLength=8
+	Mode string `json:"mode,omitempty"`
+
+	// MTU of the interface in the pod. Defaults to the master's.
+	// +optional
+	// +kubebuilder:validation:Minimum=576
+	// +kubebuilder:validation:Maximum=9216
+	MTU *int32 `json:"mtu,omitempty"`
+
+	// Interface is the interface name inside the pod. Defaults to Multus's
+	// choice (net1, net2, ...).
+	// +optional
+	// +kubebuilder:validation:MaxLength=15
+	// +kubebuilder:validation:Pattern=`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`
+	Interface string `json:"interface,omitempty"`
+
+	// IPAM says how the pods get addresses on this network. Left out, the
+	// interface has no address.
+	// +optional
+	IPAM *IPAM `json:"ipam,omitempty"`
+
+	// NetworkAttachmentDefinition refers to an existing
+	// NetworkAttachmentDefinition in this namespace instead of defining one.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	NetworkAttachmentDefinition string `json:"networkAttachmentDefinition,omitempty"`
+}
+
+// IPAM is how a secondary network assigns addresses: exactly one of static,
+// whereabouts, dhcp or hostLocal.
+// +kubebuilder:validation:XValidation:rule="[has(self.static), has(self.whereabouts), has(self.dhcp) && self.dhcp, has(self.hostLocal)].filter(b, b).size() == 1",message="spec.secondaryNetworks[].ipam: exactly one of static, whereabouts, dhcp: true or hostLocal must be set"
+type IPAM struct {
+	// Static gives each pod one of these addresses, in replica order.
+	// +optional
+	Static *StaticIPAM `json:"static,omitempty"`
+
+	// Whereabouts assigns addresses from a cluster-wide range.
+	// +optional
+	Whereabouts *RangeIPAM `json:"whereabouts,omitempty"`
+
+	// DHCP asks a DHCP server on the network (the CNI dhcp daemon must run
+	// on the nodes).
+	// +optional
+	DHCP *bool `json:"dhcp,omitempty"`
+
+	// HostLocal assigns addresses from a range kept per node.
+	// +optional
+	HostLocal *RangeIPAM `json:"hostLocal,omitempty"`
+}
+
+// StaticIPAM lists fixed addresses.
+type StaticIPAM struct {
+	// Addresses are CIDRs with the pod's address and its prefix, e.g.
+	// 192.168.51.10/24: one per replica.
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=49
+	// +kubebuilder:validation:items:XValidation:rule="isCIDR(self) || (self.split('/').size() == 2 && isIP(self.split('/')[0]) && self.split('/')[1].matches('^[0-9]{1,3}$'))",message="spec.secondaryNetworks[].ipam.static.addresses[]: must be an address with its prefix length, such as 192.168.51.10/24"
+	Addresses []string `json:"addresses"`
+
+	// Gateway is the default gateway on this network.
+	// +optional
+	// +kubebuilder:validation:MaxLength=45
+	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="spec.secondaryNetworks[].ipam.static.gateway: must be an IP address"
+	Gateway string `json:"gateway,omitempty"`
+}
+
+// RangeIPAM hands out addresses from a range.
+type RangeIPAM struct {
+	// Range is the CIDR to assign from.
+	// +kubebuilder:validation:MaxLength=49
+	// +kubebuilder:validation:XValidation:rule="isCIDR(self)",message="range: must be a CIDR such as 192.168.52.0/24"
+	Range string `json:"range"`
+
+	// RangeStart is the first address to hand out. Defaults to the first
+	// usable address of range.
+	// +optional
+	// +kubebuilder:validation:MaxLength=45
+	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="rangeStart: must be an IP address"
+	RangeStart string `json:"rangeStart,omitempty"`
+
+	// RangeEnd is the last address to hand out. Defaults to the last usable
+	// address of range.
+	// +optional
+	// +kubebuilder:validation:MaxLength=45
+	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="rangeEnd: must be an IP address"
+	RangeEnd string `json:"rangeEnd,omitempty"`
+
+	// Exclude are CIDRs inside range that are never handed out.
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=49
+	// +kubebuilder:validation:items:XValidation:rule="isCIDR(self)",message="exclude[]: must be a CIDR"
+	Exclude []string `json:"exclude,omitempty"`
+
+	// Gateway is the default gateway on this network.
+	// +optional
+	// +kubebuilder:validation:MaxLength=45
+	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="gateway: must be an IP address"
+	Gateway string `json:"gateway,omitempty"`
+}
+
+// Patch is a kustomize patch applied to the generated objects.
+type Patch struct {
+	// Target selects the generated objects to patch.
+	Target PatchTarget `json:"target"`
+
+	// Patch is a strategic-merge patch (a partial object in YAML or JSON)
+	// or a JSON 6902 patch (a list of operations).
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=32768
+	Patch string `json:"patch"`
+}
+
+// PatchTarget selects generated objects.
+type PatchTarget struct {
+	// Kind of the objects, e.g. Deployment, Service, Ingress.
+	// +kubebuilder:validation:Enum=Deployment;Service;EndpointSlice;Ingress;Secret;NetworkPolicy;NetworkAttachmentDefinition;IPAddressPool;L2Advertisement;BGPAdvertisement
+	Kind string `json:"kind"`
+
+	// Name of the object. Left out, every generated object of the kind.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name,omitempty"`
+}
+
+// AddressType says how a client uses an address.
+// +kubebuilder:validation:Enum=ClusterIP;DNS;NodePort;LoadBalancer;Ingress;ExternalName;External;SecondaryNetwork;Pod
+type AddressType string
+
+// Address types.
+const (
+	AddressClusterIP        AddressType = "ClusterIP"
+	AddressDNS              AddressType = "DNS"
+	AddressNodePort         AddressType = "NodePort"
+	AddressLoadBalancer     AddressType = "LoadBalancer"
+	AddressIngress          AddressType = "Ingress"
+	AddressExternalName     AddressType = "ExternalName"
+	AddressExternal         AddressType = "External"
+	AddressSecondaryNetwork AddressType = "SecondaryNetwork"
+)
+
+// ExposureAddress is one way in, as a client would use it.
+type ExposureAddress struct {
+	// Type is how the address is reached: ClusterIP, DNS, NodePort,
+	// LoadBalancer, Ingress, ExternalName (the DNS name the Service aliases),
+	// External (a backend address outside the cluster) or SecondaryNetwork.
+	Type AddressType `json:"type"`
+
+	// Address is an IP address.
+	// +optional
+	Address string `json:"address,omitempty"`
+
+	// Hostname is a DNS name.
+	// +optional
+	Hostname string `json:"hostname,omitempty"`
+
+	// Port is the port to connect to.
+	// +optional
+	Port int32 `json:"port,omitempty"`
+
+	// Protocol is the transport protocol of the port.
+	// +optional
+	Protocol Protocol `json:"protocol,omitempty"`
+
+	// PortName is the name of the Exposure port this address serves.
+	// +optional
+	PortName string `json:"portName,omitempty"`
+
+	// URL is the full URL of an Ingress address.
+	// +optional
+	URL string `json:"url,omitempty"`
+
+	// Network is the secondary network's name.
+	// +optional
+	Network string `json:"network,omitempty"`
+
+	// Pod is the pod that holds a secondary-network address.
+	// +optional
+	Pod string `json:"pod,omitempty"`
+
+	// Node is the node whose address a NodePort address is.
+	// +optional
+	Node string `json:"node,omitempty"`
+}
+
+// ResourceStatus is one object the operator manages for this Exposure.
+type ResourceStatus struct {
+	// APIVersion of the object.
+	APIVersion string `json:"apiVersion"`
+	// Kind of the object.
+	Kind string `json:"kind"`
+	// Namespace of the object, when it is not the Exposure's.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// Name of the object.
+	Name string `json:"name"`
+	// Ready says whether the object does its job yet.
+	Ready bool `json:"ready"`
+}
+
+// ExposureStatus is what the operator observed.
+type ExposureStatus struct {
+	// ObservedGeneration is the metadata.generation this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions: Ready, Reconciling, Stalled, and one per part
+	// (WorkloadAvailable, ServiceReady, EndpointsReady,
+	// AddressesAssigned, IngressReady, NetworkPolicyReady,
+	// SecondaryNetworksReady).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +patchMergeKey=type
+	// +patchStrategy=merge
+	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
+
+	// ServiceType is the resolved type of the Service (ClusterIP when the
+	// spec leaves it out; ExternalName for an external hostname).
+	// +optional
+	ServiceType ServiceType `json:"serviceType,omitempty"`
+
+	// ExternalAddress is the first address reachable from outside the
+	// cluster (load balancer, Ingress, node port), for kubectl get.
+	// +optional
+	ExternalAddress string `json:"externalAddress,omitempty"`
+
+	// Addresses are every way in, as a client would use it.
+	// +optional
+	// +listType=atomic
+	Addresses []ExposureAddress `json:"addresses,omitempty"`
+
+	// Resources are the objects the operator manages for this Exposure.
+	// +optional
+	// +listType=atomic
+	Resources []ResourceStatus `json:"resources,omitempty"`
+}
+
+// Exposure turns one manifest into everything needed to reach a workload:
+// Deployment, Service, EndpointSlice, Ingress, NetworkPolicy, MetalLB pool and
+// Multus networks, and reports every address at which it answers.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=expo,categories=networking
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.status.serviceType`
+// +kubebuilder:printcolumn:name="Address",type=string,JSONPath=`.status.externalAddress`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 63 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name: must be a DNS-1035 label (at most 63 lower-case letters, digits and dashes, starting with a letter), because the Service is named after the Exposure"
+type Exposure struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec is what the user wants.
+	Spec ExposureSpec `json:"spec"`
+
+	// Status is what the operator observed.
+	// +optional
+	Status ExposureStatus `json:"status,omitempty"`
+}
+
+// ExposureList is a list of Exposures.
+//
+// +kubebuilder:object:root=true
+type ExposureList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Exposure `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Exposure{}, &ExposureList{})
+}
