@@ -58,8 +58,9 @@ func Deployment(exposure string) string { return exposure }
 // Service is the name of the Service.
 func Service(exposure string) string { return exposure }
 
-// EndpointSlice is the name of the EndpointSlice for external addresses.
-func EndpointSlice(exposure string) string { return exposure + "-external" }
+// EndpointSlice is the name of the EndpointSlice holding the external
+// addresses of one IP family ("ipv4" or "ipv6"): a slice holds one family.
+func EndpointSlice(exposure, family string) string { return exposure + "-external-" + family }
 
 // Ingress is the name of the Ingress.
 func Ingress(exposure string) string { return exposure }
@@ -67,6 +68,11 @@ func Ingress(exposure string) string { return exposure }
 // SelfSignedSecret is the name of the Secret holding a generated
 // self-signed certificate.
 func SelfSignedSecret(exposure string) string { return exposure + "-tls" }
+
+// CertManagerSecret is the name of the Secret cert-manager fills for the
+// Ingress. It differs from SelfSignedSecret so that switching between the
+// two never hands one's Secret to the other.
+func CertManagerSecret(exposure string) string { return exposure + "-cert" }
 
 // NetworkPolicy is the name of the derived NetworkPolicy.
 func NetworkPolicy(exposure string) string { return exposure }

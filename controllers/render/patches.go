@@ -1,0 +1,169 @@
+package render
+
+import (
+	"fmt"
+	"maps"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/kustomize/kyaml/resid"
+	"sigs.k8s.io/yaml"
+
+	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
+	"github.com/exposure-operator/exposure-operator/controllers/names"
+)
+
+// PatchError says which of spec.patches failed and why.
+type PatchError struct {
+	Index int
+	Err   error
+}
+
+func (e *PatchError) Error() string {
+	return fmt.Sprintf("spec.patches[%d]: %v", e.Index, e.Err)
+}
+
+func (e *PatchError) Unwrap() error { return e.Err }
+
+// applyPatches runs the Exposure's patches through kustomize, one at a
+// time so that an error names the patch that caused it. A patch may change
+// anything except what makes an object ours: its kind, name, namespace, our
+// labels and its owner reference. Losing those would orphan the object or
+// make the operator prune it.
+func applyPatches(objs []*unstructured.Unstructured, patches []v1alpha1.Patch) ([]*unstructured.Unstructured, error) {
+	for i, p := range patches {
+		out, err := kustomizePatch(objs, p)
+		if err != nil {
+			return nil, &PatchError{Index: i, Err: err}
+		}
+		if err := sameIdentities(objs, out); err != nil {
+			return nil, &PatchError{Index: i, Err: err}
+		}
+		objs = out
+	}
+	return objs, nil
+}
+
+func kustomizePatch(objs []*unstructured.Unstructured, p v1alpha1.Patch) ([]*unstructured.Unstructured, error) {
+	fs := filesys.MakeFsInMemory()
+	var docs []byte
+	for _, o := range objs {
+		b, err := yaml.Marshal(o.Object)
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, "---\n"...)
+		docs = append(docs, b...)
+	}
+	k := types.Kustomization{
+		TypeMeta:  types.TypeMeta{APIVersion: types.KustomizationVersion, Kind: types.KustomizationKind},
+		Resources: []string{"objects.yaml"},
+		Patches: []types.Patch{{
+			Patch:  completeStrategicMerge(p),
+			Target: &types.Selector{ResId: resIDSelector(p.Target)},
+		}},
+	}
+	kb, err := yaml.Marshal(k)
+	if err != nil {
+		return nil, err
+	}
+	if err := fs.WriteFile("/exposure/objects.yaml", docs); err != nil {
+		return nil, err
+	}
+	if err := fs.WriteFile("/exposure/kustomization.yaml", kb); err != nil {
+		return nil, err
+	}
+	res, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fs, "/exposure")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*unstructured.Unstructured, 0, res.Size())
+	for _, r := range res.Resources() {
+		m, err := r.Map()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &unstructured.Unstructured{Object: m})
+	}
+	return out, nil
+}
+
+// completeStrategicMerge lets a strategic-merge patch be just the fields to
+// change: kustomize wants a patch to look like an object (kind and
+// metadata.name), but the target already says which objects it applies to,
+// so the missing parts are filled in from it. JSON 6902 patches (a list)
+// pass through untouched.
+func completeStrategicMerge(p v1alpha1.Patch) string {
+	var m map[string]any
+	if err := yaml.Unmarshal([]byte(p.Patch), &m); err != nil || m == nil {
+		return p.Patch
+	}
+	if _, ok := m["kind"]; !ok {
+		m["kind"] = p.Target.Kind
+	}
+	if _, ok := m["apiVersion"]; !ok {
+		m["apiVersion"] = "v1"
+	}
+	meta, _ := m["metadata"].(map[string]any)
+	if meta == nil {
+		meta = map[string]any{}
+		m["metadata"] = meta
+	}
+	if _, ok := meta["name"]; !ok {
+		name := p.Target.Name
+		if name == "" {
+			name = "any"
+		}
+		meta["name"] = name
+	}
+	b, err := yaml.Marshal(m)
+	if err != nil {
+		return p.Patch
+	}
+	return string(b)
+}
+
+func resIDSelector(t v1alpha1.PatchTarget) resid.ResId {
+	return resid.ResId{Gvk: resid.Gvk{Kind: t.Kind}, Name: t.Name}
+}
+
+type identity struct{ apiVersion, kind, namespace, name string }
+
+func identityOf(o *unstructured.Unstructured) identity {
+	return identity{o.GetAPIVersion(), o.GetKind(), o.GetNamespace(), o.GetName()}
+}
+
+func sameIdentities(before, after []*unstructured.Unstructured) error {
+	if len(before) != len(after) {
+		return fmt.Errorf("a patch must not add or remove objects (%d before, %d after)", len(before), len(after))
+	}
+	want := map[identity]*unstructured.Unstructured{}
+	for _, o := range before {
+		want[identityOf(o)] = o
+	}
+	for _, o := range after {
+		orig, ok := want[identityOf(o)]
+		if !ok {
+			return fmt.Errorf("a patch must not change an object's apiVersion, kind, namespace or name (%s %s/%s)", o.GetKind(), o.GetNamespace(), o.GetName())
+		}
+		for _, k := range []string{names.ManagedByLabel, names.ExposureLabel, names.NameLabel} {
+			if o.GetLabels()[k] != orig.GetLabels()[k] {
+				return fmt.Errorf("a patch must not change the label %s of %s %s", k, o.GetKind(), o.GetName())
+			}
+		}
+		if !maps.EqualFunc(refMap(orig), refMap(o), func(a, b string) bool { return a == b }) {
+			return fmt.Errorf("a patch must not change the owner references of %s %s", o.GetKind(), o.GetName())
+		}
+	}
+	return nil
+}
+
+func refMap(o *unstructured.Unstructured) map[string]string {
+	m := map[string]string{}
+	for _, r := range o.GetOwnerReferences() {
+		m[string(r.UID)] = r.Kind + "/" + r.Name
+	}
+	return m
+}
