@@ -23,14 +23,15 @@ import (
 // +kubebuilder:validation:XValidation:rule="!has(self.external) || !has(self.external.hostname) || !has(self.service)",message="spec.service: not allowed with external.hostname (an ExternalName Service has no type, cluster IP or traffic policy)"
 // +kubebuilder:validation:XValidation:rule="!has(self.external) || !has(self.external.hostname) || !has(self.networkPolicy)",message="spec.networkPolicy: not allowed with external.hostname (there are no pods to protect)"
 // +kubebuilder:validation:XValidation:rule="!has(self.networkPolicy) || !has(self.external)",message="spec.networkPolicy: not allowed with an external backend (there are no pods in the cluster to protect)"
-// +kubebuilder:validation:XValidation:rule="!has(self.ports) || !has(self.workload) || self.ports.all(p, !has(p.targetPort) || type(p.targetPort) == int || self.workload.ports.exists(w, w.name == p.targetPort))",message="spec.ports[].targetPort: a named targetPort must match the name of a port in spec.workload.ports"
-// +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !has(self.ingress.rules) || (has(self.ports) && self.ingress.rules.all(r, r.paths.all(p, !has(p.port) || self.ports.exists(q, q.name == p.port))))",message="spec.ingress.rules[].paths[].port: must name a port in spec.ports"
-// +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !has(self.ingress.defaultBackend) || !has(self.ingress.defaultBackend.port) || (has(self.ports) && self.ports.exists(q, q.name == self.ingress.defaultBackend.port))",message="spec.ingress.defaultBackend.port: must name a port in spec.ports"
+// +kubebuilder:validation:XValidation:rule="!has(self.ports) || !has(self.workload) || self.ports.all(p, !has(p.targetPort) || type(p.targetPort) == int || (has(self.workload.ports) && self.workload.ports.exists(w, w.name == p.targetPort)))",message="spec.ports[].targetPort: a named targetPort must match the name of a port in spec.workload.ports"
+// +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !has(self.ingress.rules) || (has(self.ports) && self.ingress.rules.all(r, r.paths.all(p, !has(p.port) || self.ports.exists(q, q.name == p.port && (!has(q.protocol) || q.protocol == 'TCP')))))",message="spec.ingress.rules[].paths[].port: must name a TCP port in spec.ports"
+// +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !has(self.ingress.defaultBackend) || !has(self.ingress.defaultBackend.port) || (has(self.ports) && self.ports.exists(q, q.name == self.ingress.defaultBackend.port && (!has(q.protocol) || q.protocol == 'TCP')))",message="spec.ingress.defaultBackend.port: must name a TCP port in spec.ports"
 // +kubebuilder:validation:XValidation:rule="!has(self.ingress) || has(self.ports)",message="spec.ingress: requires spec.ports (an Ingress routes to a Service port)"
 // +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !has(self.ports) || self.ports.exists(p, !has(p.protocol) || p.protocol == 'TCP')",message="spec.ingress: requires at least one TCP port in spec.ports"
 // +kubebuilder:validation:XValidation:rule="!has(self.secondaryNetworks) || !has(self.workload) || self.secondaryNetworks.all(n, !has(n.ipam) || !has(n.ipam.static) || n.ipam.static.addresses.size() >= (has(self.workload.replicas) ? self.workload.replicas : 1))",message="spec.secondaryNetworks[].ipam.static.addresses: needs one address per replica (spec.workload.replicas, default 1): two pods can never share a static address"
-// +kubebuilder:validation:XValidation:rule="!has(self.hostAccess) || !has(self.hostAccess.hostPorts) || self.hostAccess.hostPorts.all(h, self.workload.ports.exists(w, w.name == h.port))",message="spec.hostAccess.hostPorts[].port: must name a port in spec.workload.ports"
-// +kubebuilder:validation:XValidation:rule="!has(self.hostAccess) || !has(self.hostAccess.hostNetwork) || !self.hostAccess.hostNetwork || !has(self.hostAccess.hostPorts) || self.hostAccess.hostPorts.all(h, self.workload.ports.exists(w, w.name == h.port && w.containerPort == h.hostPort))",message="spec.hostAccess.hostPorts[].hostPort: with hostNetwork the host port is the container port; they must be equal"
+// +kubebuilder:validation:XValidation:rule="!has(self.hostAccess) || !has(self.hostAccess.hostPorts) || !has(self.workload) || (has(self.workload.ports) && self.hostAccess.hostPorts.all(h, self.workload.ports.exists(w, w.name == h.port)))",message="spec.hostAccess.hostPorts[].port: must name a port in spec.workload.ports"
+// +kubebuilder:validation:XValidation:rule="!has(self.hostAccess) || !has(self.hostAccess.hostNetwork) || !self.hostAccess.hostNetwork || !has(self.hostAccess.hostPorts) || !has(self.workload) || !has(self.workload.ports) || self.hostAccess.hostPorts.all(h, !self.workload.ports.exists(w, w.name == h.port) || self.workload.ports.exists(w, w.name == h.port && w.containerPort == h.hostPort))",message="spec.hostAccess.hostPorts[].hostPort: with hostNetwork the host port is the container port; they must be equal"
+// +kubebuilder:validation:XValidation:rule="!has(self.hostAccess) || !has(self.hostAccess.hostNetwork) || !self.hostAccess.hostNetwork || !has(self.secondaryNetworks)",message="spec.secondaryNetworks: not possible with spec.hostAccess.hostNetwork (the kubelet runs no CNI plugin, so no Multus network, for host-network pods)"
 type ExposureSpec struct {
 	// Workload makes the operator run the backend itself as a Deployment.
 	// Exactly one of workload, selector or external is set.
@@ -245,8 +246,8 @@ type ExternalBackend struct {
 
 // EndpointIP is a routable IP address of a backend.
 // +kubebuilder:validation:MaxLength=45
-// +kubebuilder:validation:XValidation:rule="isIP(self)",message="must be a valid IP address"
-// +kubebuilder:validation:XValidation:rule="!isIP(self) || (!ip(self).isLoopback() && !ip(self).isLinkLocalUnicast() && !ip(self).isLinkLocalMulticast() && !ip(self).isUnspecified())",message="must not be a loopback, link-local or unspecified address"
+// +kubebuilder:validation:XValidation:rule="isIP(self)",message="spec.external.addresses[]: must be a valid IP address"
+// +kubebuilder:validation:XValidation:rule="!isIP(self) || (!ip(self).isLoopback() && !ip(self).isLinkLocalUnicast() && !ip(self).isLinkLocalMulticast() && !ip(self).isUnspecified())",message="spec.external.addresses[]: must not be a loopback, link-local or unspecified address"
 type EndpointIP string
 
 // ServicePort is a port the Service offers.
@@ -266,11 +267,16 @@ type ServicePort struct {
 	Port int32 `json:"port"`
 
 	// TargetPort is the backend's port: a number, or the name of a port in
-	// spec.workload.ports. Defaults to the workload port with the same name
-	// when there is one, else to the same number as port.
+	// spec.workload.ports (with a selector backend, of a port of the pods).
+	// A name is an IANA service name: at most 15 lower-case letters, digits
+	// and single dashes, with at least one letter. Defaults to the workload
+	// port with the same name when there is one, else to the same number as
+	// port.
 	// +optional
 	// +kubebuilder:validation:XIntOrString
-	// +kubebuilder:validation:XValidation:rule="type(self) == int ? (self >= 1 && self <= 65535) : (self.size() >= 1 && self.size() <= 15 && self.matches('^[a-z0-9]([a-z0-9-]*[a-z0-9])?$'))",message="spec.ports[].targetPort: must be a port number in 1-65535 or a port name"
+	// +kubebuilder:validation:MaxLength=15
+	// +kubebuilder:validation:Pattern=`^([0-9]+-)*[0-9]*[a-z][a-z0-9]*(-[a-z0-9]+)*$`
+	// +kubebuilder:validation:XValidation:rule="type(self) != int || (self >= 1 && self <= 65535)",message="spec.ports[].targetPort: must be a port number in 1-65535 or a port name"
 	TargetPort *intstr.IntOrString `json:"targetPort,omitempty"`
 
 	// Protocol is TCP, UDP or SCTP. Defaults to TCP.
@@ -364,8 +370,8 @@ type ServiceOptions struct {
 
 // AddressRange is a single IP, a CIDR, or a range "first-last" of one family.
 // +kubebuilder:validation:MaxLength=91
-// +kubebuilder:validation:XValidation:rule="isIP(self) || isCIDR(self) || (self.split('-').size() == 2 && isIP(self.split('-')[0]) && isIP(self.split('-')[1]) && ip(self.split('-')[0]).family() == ip(self.split('-')[1]).family())",message="must be an IP address, a CIDR (192.168.50.0/28) or a range of one family (192.168.50.20-192.168.50.30)"
-// +kubebuilder:validation:XValidation:rule="!(self.split('-').size() == 2 && isIP(self.split('-')[0]) && isIP(self.split('-')[1]) && ip(self.split('-')[0]).family() == 4 && ip(self.split('-')[1]).family() == 4) || int(self.split('-')[0].split('.')[0]) * 16777216 + int(self.split('-')[0].split('.')[1]) * 65536 + int(self.split('-')[0].split('.')[2]) * 256 + int(self.split('-')[0].split('.')[3]) <= int(self.split('-')[1].split('.')[0]) * 16777216 + int(self.split('-')[1].split('.')[1]) * 65536 + int(self.split('-')[1].split('.')[2]) * 256 + int(self.split('-')[1].split('.')[3])",message="a range must run from the lower to the higher address"
+// +kubebuilder:validation:XValidation:rule="isIP(self) || isCIDR(self) || (self.split('-').size() == 2 && isIP(self.split('-')[0]) && isIP(self.split('-')[1]) && ip(self.split('-')[0]).family() == ip(self.split('-')[1]).family())",message="spec.loadBalancer.addresses[]: must be an IP address, a CIDR (192.168.50.0/28) or a range of one family (192.168.50.20-192.168.50.30)"
+// +kubebuilder:validation:XValidation:rule="!(self.split('-').size() == 2 && isIP(self.split('-')[0]) && isIP(self.split('-')[1]) && ip(self.split('-')[0]).family() == 4 && ip(self.split('-')[1]).family() == 4) || int(self.split('-')[0].split('.')[0]) * 16777216 + int(self.split('-')[0].split('.')[1]) * 65536 + int(self.split('-')[0].split('.')[2]) * 256 + int(self.split('-')[0].split('.')[3]) <= int(self.split('-')[1].split('.')[0]) * 16777216 + int(self.split('-')[1].split('.')[1]) * 65536 + int(self.split('-')[1].split('.')[2]) * 256 + int(self.split('-')[1].split('.')[3])",message="spec.loadBalancer.addresses[]: a range must run from the lower to the higher address"
 type AddressRange string
 
 // Advertisement is how MetalLB announces an address.
@@ -384,7 +390,7 @@ const (
 // pool for this Exposure alone.
 // +kubebuilder:validation:XValidation:rule="!(has(self.pool) && has(self.addresses))",message="spec.loadBalancer: pool and addresses are mutually exclusive (name an existing pool, or give addresses for a new one)"
 // +kubebuilder:validation:XValidation:rule="!has(self.advertisement) || has(self.addresses)",message="spec.loadBalancer.advertisement: only allowed with addresses (the pool the operator creates is announced this way)"
-// +kubebuilder:validation:XValidation:rule="!has(self.ip) || !has(self.addresses) || self.addresses.exists(a, isCIDR(a) ? cidr(a).containsIP(self.ip) : (isIP(a) ? ip(a) == ip(self.ip) : (ip(self.ip).family() == ip(a.split('-')[0]).family() && (ip(self.ip).family() == 6 || int(a.split('-')[0].split('.')[0]) * 16777216 + int(a.split('-')[0].split('.')[1]) * 65536 + int(a.split('-')[0].split('.')[2]) * 256 + int(a.split('-')[0].split('.')[3]) <= int(self.ip.split('.')[0]) * 16777216 + int(self.ip.split('.')[1]) * 65536 + int(self.ip.split('.')[2]) * 256 + int(self.ip.split('.')[3]) && int(self.ip.split('.')[0]) * 16777216 + int(self.ip.split('.')[1]) * 65536 + int(self.ip.split('.')[2]) * 256 + int(self.ip.split('.')[3]) <= int(a.split('-')[1].split('.')[0]) * 16777216 + int(a.split('-')[1].split('.')[1]) * 65536 + int(a.split('-')[1].split('.')[2]) * 256 + int(a.split('-')[1].split('.')[3]))))))",message="spec.loadBalancer.ip: must lie inside spec.loadBalancer.addresses"
+// +kubebuilder:validation:XValidation:rule="!has(self.ip) || !has(self.addresses) || !isIP(self.ip) || self.addresses.exists(a, isCIDR(a) ? cidr(a).containsIP(self.ip) : (isIP(a) ? ip(a) == ip(self.ip) : (a.split('-').size() == 2 && isIP(a.split('-')[0]) && isIP(a.split('-')[1]) && ip(a.split('-')[0]).family() == ip(self.ip).family() && ip(a.split('-')[1]).family() == ip(self.ip).family() && (ip(self.ip).family() == 6 || ((int(a.split('-')[0].split('.')[0]) * 16777216 + int(a.split('-')[0].split('.')[1]) * 65536 + int(a.split('-')[0].split('.')[2]) * 256 + int(a.split('-')[0].split('.')[3])) <= (int(self.ip.split('.')[0]) * 16777216 + int(self.ip.split('.')[1]) * 65536 + int(self.ip.split('.')[2]) * 256 + int(self.ip.split('.')[3])) && (int(self.ip.split('.')[0]) * 16777216 + int(self.ip.split('.')[1]) * 65536 + int(self.ip.split('.')[2]) * 256 + int(self.ip.split('.')[3])) <= (int(a.split('-')[1].split('.')[0]) * 16777216 + int(a.split('-')[1].split('.')[1]) * 65536 + int(a.split('-')[1].split('.')[2]) * 256 + int(a.split('-')[1].split('.')[3])))))))",message="spec.loadBalancer.ip: must lie inside spec.loadBalancer.addresses"
 // +kubebuilder:validation:XValidation:rule="!has(self.loadBalancerClass) || (!has(self.pool) && !has(self.addresses) && !has(self.ip))",message="spec.loadBalancer.loadBalancerClass: another load-balancer implementation ignores MetalLB's ip, pool and addresses; leave them out"
 type LoadBalancerOptions struct {
 	// IP is the fixed address to ask for (MetalLB's
@@ -477,7 +483,7 @@ type HostPort struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.tls) || !has(self.tls.hosts) || (has(self.rules) && self.tls.hosts.all(h, self.rules.exists(r, has(r.host) && r.host == h)))",message="spec.ingress.tls.hosts: each host must be the host of a rule in spec.ingress.rules"
 // +kubebuilder:validation:XValidation:rule="!has(self.tls) || (has(self.rules) && self.rules.exists(r, has(r.host)))",message="spec.ingress.tls: needs at least one rule with a host (a certificate names hosts)"
 // +kubebuilder:validation:XValidation:rule="!has(self.rewriteTarget) || !self.rewriteTarget.matches('[$][0-9]') || (has(self.rules) && self.rules.exists(r, r.paths.exists(p, p.path.contains('('))))",message="spec.ingress.rewriteTarget: refers to a capture group ($1...) but no path in spec.ingress.rules has one; write the path as a regular expression such as /shop(/|$)(.*)"
-// +kubebuilder:validation:XValidation:rule="!has(self.rules) || self.rules.all(r, self.rules.exists_one(o, (has(o.host) ? o.host : '') == (has(r.host) ? r.host : '')))",message="spec.ingress.rules: each host may appear in one rule only; list its paths together"
+// +kubebuilder:validation:XValidation:rule="!has(self.rules) || self.rules.all(r, self.rules.exists_one(o, has(o.host) == has(r.host) && (!has(o.host) || o.host == r.host)))",message="spec.ingress.rules: each host may appear in one rule only; list its paths together"
 // +kubebuilder:validation:XValidation:rule="!has(self.sslRedirect) || !self.sslRedirect || has(self.tls)",message="spec.ingress.sslRedirect: redirecting to HTTPS needs spec.ingress.tls"
 type IngressOptions struct {
 	// ClassName is the IngressClass to use. Left out, the cluster's default
@@ -532,7 +538,7 @@ type IngressOptions struct {
 	// +optional
 	// +kubebuilder:validation:MaxProperties=32
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k.size() <= 253 && k.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$'))",message="spec.ingress.annotations: keys must be valid annotation names (optional DNS prefix, then a name)"
-	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.endsWith('configuration-snippet') && !k.endsWith('server-snippet') && !k.endsWith('auth-snippet') && !k.endsWith('stream-snippet'))",message="spec.ingress.annotations: snippet annotations inject raw configuration into a shared ingress controller and are refused"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.lowerAscii().contains('snippet'))",message="spec.ingress.annotations: snippet annotations inject raw configuration into a shared ingress controller and are refused"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, self[k].size() <= 4096)",message="spec.ingress.annotations: values are limited to 4096 characters"
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
@@ -636,9 +642,14 @@ type NetworkPolicyOptions struct {
 
 	// AllowFrom limits in-cluster clients to these peers. Left out, any pod
 	// in the cluster may reach the exposed ports. Ingress-controller and
-	// load-balancer traffic is allowed separately.
+	// load-balancer traffic is allowed separately. Each peer is a pod and/or
+	// namespace selector, or an ipBlock alone. (The ipBlock CIDRs are checked
+	// when the NetworkPolicy is applied: the upstream type has no length
+	// limits, so a CEL check on them exceeds the apiserver's cost budget.)
 	// +optional
 	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:XValidation:rule="has(self.podSelector) || has(self.namespaceSelector) || has(self.ipBlock)",message="spec.networkPolicy.allowFrom[]: set podSelector, namespaceSelector or ipBlock"
+	// +kubebuilder:validation:items:XValidation:rule="!has(self.ipBlock) || (!has(self.podSelector) && !has(self.namespaceSelector))",message="spec.networkPolicy.allowFrom[]: an ipBlock peer takes no podSelector or namespaceSelector"
 	AllowFrom []networkingv1.NetworkPolicyPeer `json:"allowFrom,omitempty"`
 }
 
@@ -760,7 +771,7 @@ type StaticIPAM struct {
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=49
-	// +kubebuilder:validation:items:XValidation:rule="isCIDR(self) || (self.split('/').size() == 2 && isIP(self.split('/')[0]) && self.split('/')[1].matches('^[0-9]{1,3}$'))",message="spec.secondaryNetworks[].ipam.static.addresses[]: must be an address with its prefix length, such as 192.168.51.10/24"
+	// +kubebuilder:validation:items:XValidation:rule="isCIDR(self)",message="spec.secondaryNetworks[].ipam.static.addresses[]: must be an address with its prefix length, such as 192.168.51.10/24"
 	Addresses []string `json:"addresses"`
 
 	// Gateway is the default gateway on this network.
@@ -771,37 +782,39 @@ type StaticIPAM struct {
 }
 
 // RangeIPAM hands out addresses from a range.
+// +kubebuilder:validation:XValidation:rule="!has(self.rangeStart) || !isCIDR(self.range) || !isIP(self.rangeStart) || cidr(self.range).containsIP(self.rangeStart)",message="spec.secondaryNetworks[].ipam.(whereabouts|hostLocal).rangeStart: must lie inside range"
+// +kubebuilder:validation:XValidation:rule="!has(self.rangeEnd) || !isCIDR(self.range) || !isIP(self.rangeEnd) || cidr(self.range).containsIP(self.rangeEnd)",message="spec.secondaryNetworks[].ipam.(whereabouts|hostLocal).rangeEnd: must lie inside range"
 type RangeIPAM struct {
 	// Range is the CIDR to assign from.
 	// +kubebuilder:validation:MaxLength=49
-	// +kubebuilder:validation:XValidation:rule="isCIDR(self)",message="range: must be a CIDR such as 192.168.52.0/24"
+	// +kubebuilder:validation:XValidation:rule="isCIDR(self)",message="spec.secondaryNetworks[].ipam.(whereabouts|hostLocal).range: must be a CIDR such as 192.168.52.0/24"
 	Range string `json:"range"`
 
 	// RangeStart is the first address to hand out. Defaults to the first
 	// usable address of range.
 	// +optional
 	// +kubebuilder:validation:MaxLength=45
-	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="rangeStart: must be an IP address"
+	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="spec.secondaryNetworks[].ipam.(whereabouts|hostLocal).rangeStart: must be an IP address"
 	RangeStart string `json:"rangeStart,omitempty"`
 
 	// RangeEnd is the last address to hand out. Defaults to the last usable
 	// address of range.
 	// +optional
 	// +kubebuilder:validation:MaxLength=45
-	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="rangeEnd: must be an IP address"
+	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="spec.secondaryNetworks[].ipam.(whereabouts|hostLocal).rangeEnd: must be an IP address"
 	RangeEnd string `json:"rangeEnd,omitempty"`
 
 	// Exclude are CIDRs inside range that are never handed out.
 	// +optional
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:validation:items:MaxLength=49
-	// +kubebuilder:validation:items:XValidation:rule="isCIDR(self)",message="exclude[]: must be a CIDR"
+	// +kubebuilder:validation:items:XValidation:rule="isCIDR(self)",message="spec.secondaryNetworks[].ipam.(whereabouts|hostLocal).exclude[]: must be a CIDR"
 	Exclude []string `json:"exclude,omitempty"`
 
 	// Gateway is the default gateway on this network.
 	// +optional
 	// +kubebuilder:validation:MaxLength=45
-	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="gateway: must be an IP address"
+	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="spec.secondaryNetworks[].ipam.(whereabouts|hostLocal).gateway: must be an IP address"
 	Gateway string `json:"gateway,omitempty"`
 }
 
