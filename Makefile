@@ -18,6 +18,9 @@ GOLANGCI_LINT  ?= $(TOOLS)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 KUBEBUILDER_ASSETS ?= $(LOCALBIN)/k8s/current
 export KUBEBUILDER_ASSETS
 
+# kubectl: the one on PATH, else built from source like the control plane.
+KUBECTL ?= $(or $(shell command -v kubectl 2>/dev/null),$(LOCALBIN)/k8s/current/kubectl)
+
 IMG ?= ghcr.io/exposure-operator/exposure-operator:v0.1.0
 GO_TEST_FLAGS ?= -count=1
 
@@ -81,12 +84,12 @@ run: manifests ## Run the manager against the current kubeconfig's cluster.
 ##@ Deployment
 
 .PHONY: install
-install: manifests ## Install the CRD into the current kubeconfig's cluster.
-	go run ./cmd/manager install-crds
+install: manifests $(KUBECTL) ## Install the CRD into the current kubeconfig's cluster.
+	$(KUBECTL) apply --server-side --field-manager=exposure-operator-install -f config/crd/bases
 
 .PHONY: uninstall
-uninstall: ## Remove the CRD from the current kubeconfig's cluster.
-	go run ./cmd/manager uninstall-crds
+uninstall: $(KUBECTL) ## Remove the CRD (and with it every Exposure) from the current kubeconfig's cluster.
+	$(KUBECTL) delete --ignore-not-found -f config/crd/bases
 
 ##@ Tools
 
@@ -94,6 +97,9 @@ $(CONTROLLER_GEN):
 	@mkdir -p $(TOOLS)
 	GOBIN=$(TOOLS) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)
 	mv $(TOOLS)/controller-gen $@
+
+$(LOCALBIN)/k8s/current/kubectl:
+	hack/controlplane.sh kubectl
 
 $(GOLANGCI_LINT):
 	@mkdir -p $(TOOLS)

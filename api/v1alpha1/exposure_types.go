@@ -936,8 +936,9 @@ type ExposureStatus struct {
 
 	// ServiceType is the resolved type of the Service (ClusterIP when the
 	// spec leaves it out; ExternalName for an external hostname).
+	// (A plain string: ExternalName is a value the spec's type never takes.)
 	// +optional
-	ServiceType ServiceType `json:"serviceType,omitempty"`
+	ServiceType string `json:"serviceType,omitempty"`
 
 	// ExternalAddress is the first address reachable from outside the
 	// cluster (load balancer, Ingress, node port), for kubectl get.

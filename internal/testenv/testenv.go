@@ -25,7 +25,9 @@ type Env struct {
 	Config  *rest.Config
 	Client  client.Client
 	Version string
-	env     *envtest.Environment
+	// Assets is the directory the control-plane binaries came from.
+	Assets string
+	env    *envtest.Environment
 }
 
 // RepoRoot is the repository's root directory.
@@ -74,7 +76,7 @@ func Start(extraCRDDirs ...string) (*Env, error) {
 		_ = env.Stop()
 		return nil, err
 	}
-	return &Env{Config: cfg, Client: c, Version: v.GitVersion, env: env}, nil
+	return &Env{Config: cfg, Client: c, Version: v.GitVersion, Assets: assets, env: env}, nil
 }
 
 // Stop stops the control plane.
@@ -88,7 +90,7 @@ func Main(m *testing.M, target **Env, extraCRDDirs ...string) {
 		fmt.Fprintln(os.Stderr, "testenv:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("testenv: running against a real kube-apiserver %s (etcd + kube-apiserver from %s)\n", env.Version, os.Getenv("KUBEBUILDER_ASSETS"))
+	fmt.Printf("testenv: running against a real kube-apiserver %s (etcd + kube-apiserver from %s)\n", env.Version, env.Assets)
 	*target = env
 	code := m.Run()
 	if err := env.Stop(); err != nil {

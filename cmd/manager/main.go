@@ -1,0 +1,56 @@
+// Command manager runs the exposure-operator controller manager.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/exposure-operator/exposure-operator/controllers/render"
+	"github.com/exposure-operator/exposure-operator/internal/manager"
+)
+
+func main() {
+	o := manager.DefaultOptions()
+	var ingressFlavor string
+	flag.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "Address the metrics endpoint binds to; \"0\" disables it.")
+	flag.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "Address the /healthz and /readyz endpoints bind to; \"0\" disables them.")
+	flag.BoolVar(&o.LeaderElection, "leader-elect", false, "Elect a leader so that only one replica reconciles at a time.")
+	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election lease (default: the manager's own namespace).")
+	flag.StringVar(&o.Controller.ClusterDomain, "cluster-domain", o.Controller.ClusterDomain, "The cluster's DNS domain, used in the DNS addresses reported in status.")
+	flag.IntVar(&o.Controller.MaxConcurrentReconciles, "max-concurrent-reconciles", o.Controller.MaxConcurrentReconciles, "How many Exposures are reconciled at once.")
+	flag.StringVar(&ingressFlavor, "ingress-flavor", o.Controller.Render.IngressFlavor.Name, "Annotation dialect of the cluster's ingress controller (ingress-nginx).")
+	zopts := zap.Options{}
+	zopts.BindFlags(flag.CommandLine)
+	flag.Parse()
+
+	// JSON logs through zapr unless --zap-devel asks for console output.
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zopts)))
+	log := ctrl.Log.WithName("setup")
+
+	flavor, ok := render.IngressFlavors[ingressFlavor]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "--ingress-flavor: unknown flavour %q\n", ingressFlavor)
+		os.Exit(2)
+	}
+	o.Controller.Render.IngressFlavor = flavor
+
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		log.Error(err, "no Kubernetes configuration: set KUBECONFIG or run in a cluster")
+		os.Exit(1)
+	}
+	mgr, err := manager.New(cfg, o)
+	if err != nil {
+		log.Error(err, "creating the manager")
+		os.Exit(1)
+	}
+	log.Info("starting the manager", "leaderElection", o.LeaderElection, "metrics", o.MetricsAddr)
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		log.Error(err, "the manager stopped")
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,245 @@
+// Package apply writes rendered objects with server-side apply, and only
+// when the write would change something.
+//
+// Every object goes through one path: look it up, refuse it if it belongs
+// to someone else, skip it if the live object already holds everything we
+// would send, else apply it with the operator's field manager. A steady
+// cluster therefore costs no write requests at all, not even after a
+// restart of the manager.
+package apply
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/exposure-operator/exposure-operator/controllers/names"
+)
+
+// Owner identifies the Exposure a child belongs to.
+type Owner struct {
+	Namespace, Name string
+	UID             types.UID
+}
+
+// Outcome is what Apply did.
+type Outcome string
+
+// Outcomes of Apply.
+const (
+	// Unchanged: the live object already held the desired state; no request.
+	Unchanged Outcome = "Unchanged"
+	// Applied: a server-side apply was sent.
+	Applied Outcome = "Applied"
+	// Conflict: an object of that name exists and is not ours; untouched.
+	Conflict Outcome = "Conflict"
+)
+
+// ConflictError describes an object that blocks a child because someone
+// else owns it.
+type ConflictError struct {
+	GVK       schema.GroupVersionKind
+	Namespace string
+	Name      string
+	Why       string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s %s/%s already exists and is not managed by this Exposure (%s); the operator leaves it untouched: delete or rename it, or rename the Exposure", e.GVK.Kind, e.Namespace, e.Name, e.Why)
+}
+
+// Applier applies objects. It is safe for concurrent use.
+type Applier struct {
+	// Client writes, and reads through the informer cache.
+	Client client.Client
+	// APIReader reads from the API server directly; it is used only when
+	// an object is missing from the cache, whose label filter hides
+	// objects that are not ours.
+	APIReader client.Reader
+	// Scheme knows the typed kinds, which are read from the typed cache.
+	Scheme *runtime.Scheme
+
+	mu sync.Mutex
+	// applied remembers, per object, the hash of the last request and the
+	// resourceVersion it produced: while both still match, the request
+	// would change nothing and is skipped without even comparing fields.
+	applied map[string]appliedState
+}
+
+type appliedState struct{ hash, resourceVersion string }
+
+// Apply brings one object to its desired state.
+func (a *Applier) Apply(ctx context.Context, owner Owner, desired *unstructured.Unstructured) (Outcome, error) {
+	desired = desired.DeepCopy()
+	hash, err := hashOf(desired)
+	if err != nil {
+		return "", err
+	}
+	ann := desired.GetAnnotations()
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	ann[names.AppliedHashAnnotation] = hash
+	desired.SetAnnotations(ann)
+
+	gvk := desired.GroupVersionKind()
+	key := client.ObjectKeyFromObject(desired)
+	live, err := a.getCached(ctx, gvk, key)
+	switch {
+	case apierrors.IsNotFound(err):
+		// Not in our filtered cache: either absent, or someone else's.
+		if err := a.checkNotForeign(ctx, owner, gvk, key); err != nil {
+			return Conflict, err
+		}
+	case err != nil:
+		return "", fmt.Errorf("reading %s %s: %w", gvk.Kind, key, err)
+	default:
+		if why := foreign(owner, live); why != "" {
+			return Conflict, &ConflictError{GVK: gvk, Namespace: key.Namespace, Name: key.Name, Why: why}
+		}
+		if a.unchanged(gvk, key, hash, live, desired) {
+			return Unchanged, nil
+		}
+	}
+
+	if err := a.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(desired),
+		client.FieldOwner(names.FieldOwner), client.ForceOwnership); err != nil {
+		return "", fmt.Errorf("applying %s %s: %w", gvk.Kind, key, err)
+	}
+	a.remember(gvk, key, hash, desired.GetResourceVersion())
+	return Applied, nil
+}
+
+// Forget drops what the applier remembers of an object (after a delete).
+func (a *Applier) Forget(gvk schema.GroupVersionKind, key client.ObjectKey) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.applied, cacheKey(gvk, key))
+}
+
+func (a *Applier) unchanged(gvk schema.GroupVersionKind, key client.ObjectKey, hash string, live *unstructured.Unstructured, desired *unstructured.Unstructured) bool {
+	a.mu.Lock()
+	st, ok := a.applied[cacheKey(gvk, key)]
+	a.mu.Unlock()
+	if ok && st.hash == hash && st.resourceVersion == live.GetResourceVersion() {
+		return true
+	}
+	if Contains(live.Object, desired.Object) {
+		a.remember(gvk, key, hash, live.GetResourceVersion())
+		return true
+	}
+	return false
+}
+
+func (a *Applier) remember(gvk schema.GroupVersionKind, key client.ObjectKey, hash, rv string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.applied == nil {
+		a.applied = map[string]appliedState{}
+	}
+	a.applied[cacheKey(gvk, key)] = appliedState{hash: hash, resourceVersion: rv}
+}
+
+func cacheKey(gvk schema.GroupVersionKind, key client.ObjectKey) string {
+	return gvk.String() + "|" + key.String()
+}
+
+// getCached reads an object from the cache as unstructured content. Kinds
+// the scheme knows are read through their typed informer (one informer per
+// kind, shared with the watches); others through an unstructured one.
+func (a *Applier) getCached(ctx context.Context, gvk schema.GroupVersionKind, key client.ObjectKey) (*unstructured.Unstructured, error) {
+	if a.Scheme != nil && a.Scheme.Recognizes(gvk) {
+		obj, err := a.Scheme.New(gvk)
+		if err != nil {
+			return nil, err
+		}
+		cobj := obj.(client.Object)
+		if err := a.Client.Get(ctx, key, cobj); err != nil {
+			return nil, err
+		}
+		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(cobj)
+		if err != nil {
+			return nil, err
+		}
+		u := &unstructured.Unstructured{Object: m}
+		u.SetGroupVersionKind(gvk)
+		return u, nil
+	}
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	if err := a.Client.Get(ctx, key, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// checkNotForeign looks an object up on the API server itself, metadata
+// only, and returns a ConflictError if it exists and is not ours.
+func (a *Applier) checkNotForeign(ctx context.Context, owner Owner, gvk schema.GroupVersionKind, key client.ObjectKey) error {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(gvk)
+	err := a.APIReader.Get(ctx, key, m)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("checking for an existing %s %s: %w", gvk.Kind, key, err)
+	}
+	u := &unstructured.Unstructured{}
+	u.SetLabels(m.GetLabels())
+	u.SetOwnerReferences(m.GetOwnerReferences())
+	u.SetNamespace(m.GetNamespace())
+	if why := foreign(owner, u); why != "" {
+		return &ConflictError{GVK: gvk, Namespace: key.Namespace, Name: key.Name, Why: why}
+	}
+	return nil
+}
+
+// foreign says why a live object is not ours, or "" when it is. Same
+// namespace children are ours through a controller reference to the
+// Exposure's UID; children in another namespace through labels naming the
+// Exposure and its namespace.
+func foreign(owner Owner, live metav1.Object) string {
+	if live.GetNamespace() == owner.Namespace {
+		ref := metav1.GetControllerOfNoCopy(live)
+		switch {
+		case ref == nil:
+			return "it has no controller reference"
+		case ref.Kind != "Exposure" || ref.Name != owner.Name:
+			return fmt.Sprintf("it is controlled by %s %s", ref.Kind, ref.Name)
+		case ref.UID != owner.UID:
+			return "it belongs to an earlier Exposure of the same name that is being deleted"
+		}
+		return ""
+	}
+	l := live.GetLabels()
+	if l[names.ManagedByLabel] != names.ManagedByValue || l[names.ExposureLabel] != owner.Name || l[names.ExposureNamespaceLabel] != owner.Namespace {
+		return "its labels do not name this Exposure"
+	}
+	return ""
+}
+
+// IsOurs reports whether a live object belongs to the owner.
+func IsOurs(owner Owner, live metav1.Object) bool { return foreign(owner, live) == "" }
+
+// hashOf hashes the request we would send, so that a changed desired state
+// (a field added or, importantly, removed) is never mistaken for a no-op.
+func hashOf(u *unstructured.Unstructured) (string, error) {
+	b, err := json.Marshal(u.Object) // encoding/json sorts map keys
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])[:16], nil
+}

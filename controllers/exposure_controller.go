@@ -1,0 +1,169 @@
+// Package controllers holds the Exposure reconciler. Reconcile reads like
+// the pipeline of DESIGN.md: fetch, render, apply, prune, observe, status.
+// Each step lives in its own file (exposure_<step>.go).
+package controllers
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
+	"github.com/exposure-operator/exposure-operator/controllers/apply"
+	"github.com/exposure-operator/exposure-operator/controllers/observe"
+	"github.com/exposure-operator/exposure-operator/controllers/render"
+)
+
+// Config is the operator's own configuration for the reconciler.
+type Config struct {
+	Render        render.Options
+	ClusterDomain string
+	// MaxConcurrentReconciles is the number of Exposures reconciled at once.
+	MaxConcurrentReconciles int
+	// RetryStalledAfter is how often a Stalled Exposure whose cause cannot
+	// be watched (a missing user Secret) is looked at again.
+	RetryStalledAfter time.Duration
+	// SkipNameValidation lets several managers run in one process (tests).
+	SkipNameValidation bool
+}
+
+// DefaultConfig is the configuration used when none is given.
+func DefaultConfig() Config {
+	return Config{
+		Render:                  render.DefaultOptions(),
+		ClusterDomain:           "cluster.local",
+		MaxConcurrentReconciles: 4,
+		RetryStalledAfter:       30 * time.Second,
+	}
+}
+
+// ExposureReconciler reconciles Exposures.
+type ExposureReconciler struct {
+	Client    client.Client
+	APIReader client.Reader
+	Recorder  recorder.EventRecorder
+	Applier   *apply.Applier
+	Config    Config
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+}
+
+// +kubebuilder:rbac:groups=exposure.dev,resources=exposures,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=exposure.dev,resources=exposures/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=exposure.dev,resources=exposures/finalizers,verbs=update
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=services;secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses;networkpolicies,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one Exposure's children and status to what its spec says.
+func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	exp := &v1alpha1.Exposure{}
+	if err := r.Client.Get(ctx, req.NamespacedName, exp); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !exp.DeletionTimestamp.IsZero() {
+		// Same-namespace children carry owner references: the garbage
+		// collector removes them.
+		return ctrl.Result{}, nil
+	}
+	owner := apply.Owner{Namespace: exp.Namespace, Name: exp.Name, UID: exp.UID}
+
+	var stall *observe.Stall
+	desired, err := render.Render(exp, r.Config.Render)
+	if err != nil {
+		// Nothing is applied or pruned from a spec that cannot be
+		// rendered: the children stay as they were until it is fixed.
+		stall = stallFromRenderError(err)
+	} else {
+		owned := identities(desired)
+		if stall, err = r.applyAll(ctx, owner, desired); err != nil {
+			return ctrl.Result{}, err
+		}
+		secret, tlsStall, err := r.ensureSelfSignedSecret(ctx, exp, owner)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if secret != "" {
+			owned[secret] = true
+		}
+		stall = firstStall(stall, tlsStall)
+		if err := r.prune(ctx, exp, owner, owned); err != nil {
+			return ctrl.Result{}, err
+		}
+		refStall, err := r.checkReferences(ctx, exp)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		stall = firstStall(stall, refStall)
+	}
+
+	in, err := r.readLive(ctx, exp, desired)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.writeStatus(ctx, exp, observe.Observe(in), stall); err != nil {
+		return ctrl.Result{}, err
+	}
+	if stall != nil && stall.Reason == v1alpha1.ReasonSecretNotFound {
+		return ctrl.Result{RequeueAfter: r.Config.RetryStalledAfter}, nil
+	}
+	return ctrl.Result{}, nil
+}
+
+func firstStall(stalls ...*observe.Stall) *observe.Stall {
+	for _, s := range stalls {
+		if s != nil {
+			return s
+		}
+	}
+	return nil
+}
+
+func stallFromRenderError(err error) *observe.Stall {
+	var pe *render.PatchError
+	if errors.As(err, &pe) {
+		return &observe.Stall{Reason: v1alpha1.ReasonInvalidPatch, Message: err.Error()}
+	}
+	return &observe.Stall{Reason: v1alpha1.ReasonInvalidSpec, Message: err.Error()}
+}
+
+// SetupWithManager registers the reconciler and its watches.
+func (r *ExposureReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("exposure").
+		// Status writes do not change the generation; labels and
+		// annotations matter because some are propagated to children.
+		For(&v1alpha1.Exposure{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{},
+			predicate.LabelChangedPredicate{},
+			predicate.AnnotationChangedPredicate{}))).
+		Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Service{}).
+		Owns(&networkingv1.Ingress{}).
+		Owns(&corev1.Secret{}).
+		// Both our own EndpointSlices and those kube-controller-manager
+		// makes for our Services carry the Exposure's label (the latter
+		// inherit the Service's labels).
+		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(byExposureLabel)).
+		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.exposuresWithNodePorts),
+			builder.WithPredicates(nodeAddressesChanged())).
+		WithOptions(controllerOptions(r.Config)).
+		Complete(r)
+}

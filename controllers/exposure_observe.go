@@ -1,0 +1,91 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
+	"github.com/exposure-operator/exposure-operator/controllers/names"
+	"github.com/exposure-operator/exposure-operator/controllers/observe"
+	"github.com/exposure-operator/exposure-operator/controllers/render"
+)
+
+// readLive gathers, from the informer caches only, the live objects that
+// observe turns into status.
+func (r *ExposureReconciler) readLive(ctx context.Context, exp *v1alpha1.Exposure, desired []*unstructured.Unstructured) (observe.Input, error) {
+	in := observe.Input{Exposure: exp, ClusterDomain: r.Config.ClusterDomain}
+	for _, d := range desired {
+		rs := v1alpha1.ResourceStatus{APIVersion: d.GetAPIVersion(), Kind: d.GetKind(), Name: d.GetName()}
+		if d.GetNamespace() != exp.Namespace {
+			rs.Namespace = d.GetNamespace()
+		}
+		in.Desired = append(in.Desired, rs)
+	}
+	key := func(name string) client.ObjectKey { return client.ObjectKey{Namespace: exp.Namespace, Name: name} }
+
+	if exp.Spec.Workload != nil {
+		d := &appsv1.Deployment{}
+		if found, err := getOptional(ctx, r.Client, key(names.Deployment(exp.Name)), d); err != nil {
+			return in, err
+		} else if found && isOwnedBy(d, exp) {
+			in.Deployment = d
+		}
+	}
+	svc := &corev1.Service{}
+	if found, err := getOptional(ctx, r.Client, key(names.Service(exp.Name)), svc); err != nil {
+		return in, err
+	} else if found && isOwnedBy(svc, exp) {
+		in.Service = svc
+	}
+	if in.Service != nil {
+		slices := &discoveryv1.EndpointSliceList{}
+		if err := r.Client.List(ctx, slices, client.InNamespace(exp.Namespace),
+			client.MatchingLabels{discoveryv1.LabelServiceName: svc.Name}); err != nil {
+			return in, fmt.Errorf("listing EndpointSlices of Service %s: %w", svc.Name, err)
+		}
+		in.EndpointSlices = slices.Items
+	}
+	if exp.Spec.Ingress != nil {
+		ing := &networkingv1.Ingress{}
+		if found, err := getOptional(ctx, r.Client, key(names.Ingress(exp.Name)), ing); err != nil {
+			return in, err
+		} else if found && isOwnedBy(ing, exp) {
+			in.Ingress = ing
+		}
+	}
+	if t := render.ServiceType(exp); t == v1alpha1.ServiceTypeNodePort || t == v1alpha1.ServiceTypeLoadBalancer {
+		nodes := &corev1.NodeList{}
+		if err := r.Client.List(ctx, nodes); err != nil {
+			return in, fmt.Errorf("listing Nodes: %w", err)
+		}
+		in.Nodes = nodes.Items
+	}
+	return in, nil
+}
+
+func getOptional(ctx context.Context, c client.Reader, key client.ObjectKey, obj client.Object) (bool, error) {
+	err := c.Get(ctx, key, obj)
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// isOwnedBy keeps an object of the right name that is someone else's out of
+// the status: its addresses are not the Exposure's.
+func isOwnedBy(obj client.Object, exp *v1alpha1.Exposure) bool {
+	for _, ref := range obj.GetOwnerReferences() {
+		if ref.Controller != nil && *ref.Controller && ref.UID == exp.UID {
+			return true
+		}
+	}
+	return false
+}

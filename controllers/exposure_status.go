@@ -1,0 +1,50 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
+	"github.com/exposure-operator/exposure-operator/controllers/observe"
+)
+
+// writeStatus writes the status only when it differs from what is stored,
+// and records an Event only when a condition worth a human's attention
+// changes, so that a steady Exposure costs no writes at all.
+func (r *ExposureReconciler) writeStatus(ctx context.Context, exp *v1alpha1.Exposure, res observe.Result, stall *observe.Stall) error {
+	next := observe.Compute(exp.Status, exp.Generation, res, stall, metav1.NewTime(r.Now()))
+	if equality.Semantic.DeepEqual(exp.Status, next) {
+		return nil
+	}
+	before := exp.DeepCopy()
+	exp.Status = next
+	if err := r.Client.Status().Patch(ctx, exp, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("writing status: %w", err)
+	}
+	r.recordTransitions(exp, before.Status.Conditions, next.Conditions)
+	return nil
+}
+
+func (r *ExposureReconciler) recordTransitions(exp *v1alpha1.Exposure, before, after []metav1.Condition) {
+	was := func(t string) *metav1.Condition { return meta.FindStatusCondition(before, t) }
+	if s := meta.FindStatusCondition(after, v1alpha1.ConditionStalled); s != nil && s.Status == metav1.ConditionTrue {
+		if old := was(v1alpha1.ConditionStalled); old == nil || old.Status != s.Status || old.Reason != s.Reason || old.Message != s.Message {
+			r.Recorder.Eventf(exp, nil, corev1.EventTypeWarning, s.Reason, "Reconcile", "%s", s.Message)
+		}
+	}
+	if rd := meta.FindStatusCondition(after, v1alpha1.ConditionReady); rd != nil && rd.Status == metav1.ConditionTrue {
+		if old := was(v1alpha1.ConditionReady); old == nil || old.Status != metav1.ConditionTrue {
+			msg := "Every part is ready"
+			if exp.Status.ExternalAddress != "" {
+				msg += "; reachable at " + exp.Status.ExternalAddress
+			}
+			r.Recorder.Eventf(exp, nil, corev1.EventTypeNormal, "Ready", "Reconcile", "%s", msg)
+		}
+	}
+}

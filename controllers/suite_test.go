@@ -1,0 +1,344 @@
+package controllers_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/yaml"
+
+	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
+	"github.com/exposure-operator/exposure-operator/internal/manager"
+	"github.com/exposure-operator/exposure-operator/internal/testenv"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) {
+	// The manager's logs only when asked for: EXPOSURE_TEST_LOGS=1.
+	out := io.Discard
+	if os.Getenv("EXPOSURE_TEST_LOGS") != "" {
+		out = os.Stderr
+	}
+	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(out)))
+	testenv.Main(m, &env)
+}
+
+// writeCounter counts the manager's write requests (anything but GET), so
+// tests can assert that a steady cluster costs nothing.
+type writeCounter struct {
+	mu     sync.Mutex
+	writes []string
+}
+
+func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
+	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		if req.Method != http.MethodGet {
+			w.mu.Lock()
+			w.writes = append(w.writes, req.Method+" "+req.URL.Path)
+			w.mu.Unlock()
+		}
+		return rt.RoundTrip(req)
+	})
+}
+
+// since returns the writes after the first n, ignoring leader-election and
+// event traffic that does not touch the objects under test.
+func (w *writeCounter) since(n int, filter string) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for _, s := range w.writes[n:] {
+		if strings.Contains(s, filter) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (w *writeCounter) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.writes)
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// runningManager is a manager started for one test.
+type runningManager struct {
+	writes *writeCounter
+	stop   func()
+}
+
+// startManager runs the operator's manager, built exactly as the binary
+// builds it, against the test control plane.
+func startManager(t *testing.T) *runningManager {
+	t.Helper()
+	wc := &writeCounter{}
+	cfg := rest.CopyConfig(env.Config)
+	cfg.WrapTransport = wc.wrap
+	cfg.QPS, cfg.Burst = 200, 400
+	o := manager.DefaultOptions()
+	o.MetricsAddr, o.ProbeAddr = "0", "0"
+	o.Controller.RetryStalledAfter = time.Second
+	o.Controller.SkipNameValidation = true
+	mgr, err := manager.New(cfg, o)
+	if err != nil {
+		t.Fatalf("creating manager: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	if !mgr.GetCache().WaitForCacheSync(ctx) {
+		t.Fatal("manager cache did not sync")
+	}
+	rm := &runningManager{writes: wc}
+	var once sync.Once
+	rm.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("manager stopped with: %v", err)
+			}
+		})
+	}
+	t.Cleanup(rm.stop)
+	return rm
+}
+
+var nsCounter int
+var nsMu sync.Mutex
+
+// newNamespace creates a namespace for one test.
+func newNamespace(t *testing.T) string {
+	t.Helper()
+	nsMu.Lock()
+	nsCounter++
+	name := fmt.Sprintf("t%d-%s", nsCounter, strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")))
+	nsMu.Unlock()
+	if len(name) > 63 {
+		name = name[:63]
+	}
+	name = strings.TrimRight(name, "-")
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if err := env.Client.Create(context.Background(), ns); err != nil {
+		t.Fatalf("creating namespace: %v", err)
+	}
+	return name
+}
+
+// createExposure creates an Exposure from YAML in a namespace.
+func createExposure(t *testing.T, ns, manifest string) *v1alpha1.Exposure {
+	t.Helper()
+	exp := &v1alpha1.Exposure{}
+	if err := yaml.UnmarshalStrict([]byte(manifest), exp); err != nil {
+		t.Fatalf("bad test manifest: %v", err)
+	}
+	exp.APIVersion, exp.Kind = v1alpha1.GroupVersion.String(), "Exposure"
+	exp.Namespace = ns
+	if err := env.Client.Create(context.Background(), exp); err != nil {
+		t.Fatalf("creating Exposure: %v", err)
+	}
+	return exp
+}
+
+// eventually polls cond until it returns "" or the timeout passes.
+func eventually(t *testing.T, timeout time.Duration, cond func() string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for time.Now().Before(deadline) {
+		if last = cond(); last == "" {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("condition not met within %s: %s", timeout, last)
+}
+
+func getExposure(t *testing.T, ns, name string) *v1alpha1.Exposure {
+	t.Helper()
+	exp := &v1alpha1.Exposure{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, exp); err != nil {
+		t.Fatalf("getting Exposure: %v", err)
+	}
+	return exp
+}
+
+// waitCondition waits until the Exposure's condition has the status (and
+// reason, when given) for the current generation.
+func waitCondition(t *testing.T, ns, name, condType string, status metav1.ConditionStatus, reason string) *v1alpha1.Exposure {
+	t.Helper()
+	var exp *v1alpha1.Exposure
+	eventually(t, 20*time.Second, func() string {
+		exp = getExposure(t, ns, name)
+		c := meta.FindStatusCondition(exp.Status.Conditions, condType)
+		switch {
+		case exp.Status.ObservedGeneration != exp.Generation:
+			return fmt.Sprintf("observedGeneration %d, generation %d", exp.Status.ObservedGeneration, exp.Generation)
+		case c == nil:
+			return fmt.Sprintf("no %s condition; conditions: %s", condType, conditionsString(exp))
+		case c.Status != status || (reason != "" && c.Reason != reason):
+			return fmt.Sprintf("%s is %s/%s, want %s/%s; conditions: %s", condType, c.Status, c.Reason, status, reason, conditionsString(exp))
+		}
+		return ""
+	})
+	return exp
+}
+
+func conditionsString(exp *v1alpha1.Exposure) string {
+	var parts []string
+	for _, c := range exp.Status.Conditions {
+		parts = append(parts, fmt.Sprintf("%s=%s(%s: %s)", c.Type, c.Status, c.Reason, c.Message))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// --- stand-ins for the controllers the integration control plane lacks.
+// They write exactly the status fields those controllers write in a real
+// cluster; the end-to-end suite runs the real ones.
+
+// actAsDeploymentController marks a Deployment rolled out and available.
+func actAsDeploymentController(t *testing.T, ns, name string) {
+	t.Helper()
+	eventually(t, 10*time.Second, func() string {
+		d := &appsv1.Deployment{}
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, d); err != nil {
+			return err.Error()
+		}
+		r := ptr.Deref(d.Spec.Replicas, 1)
+		d.Status = appsv1.DeploymentStatus{
+			ObservedGeneration: d.Generation,
+			Replicas:           r, UpdatedReplicas: r, ReadyReplicas: r, AvailableReplicas: r,
+			Conditions: []appsv1.DeploymentCondition{{
+				Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable",
+				LastUpdateTime: metav1.Now(), LastTransitionTime: metav1.Now(),
+			}},
+		}
+		if err := env.Client.Status().Update(context.Background(), d); err != nil {
+			return err.Error()
+		}
+		return ""
+	})
+}
+
+// actAsEndpointSliceController writes the EndpointSlice kube-controller-
+// manager would for a Service with ready pods: the Service's labels, its
+// name, a controller reference to it.
+func actAsEndpointSliceController(t *testing.T, ns, svcName string, podIPs ...string) {
+	t.Helper()
+	svc := &corev1.Service{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: svcName}, svc); err != nil {
+		t.Fatalf("getting Service: %v", err)
+	}
+	labels := map[string]string{}
+	for k, v := range svc.Labels {
+		labels[k] = v
+	}
+	labels[discoveryv1.LabelServiceName] = svcName
+	labels[discoveryv1.LabelManagedBy] = "endpointslice-controller.k8s.io"
+	s := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace: ns, GenerateName: svcName + "-", Labels: labels,
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(svc, corev1.SchemeGroupVersion.WithKind("Service"))},
+		},
+		AddressType: discoveryv1.AddressTypeIPv4,
+	}
+	for _, ip := range podIPs {
+		s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{
+			Addresses: []string{ip}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}, NodeName: ptr.To("node-a"),
+		})
+	}
+	for _, p := range svc.Spec.Ports {
+		s.Ports = append(s.Ports, discoveryv1.EndpointPort{Name: ptr.To(p.Name), Port: ptr.To(p.TargetPort.IntVal), Protocol: ptr.To(p.Protocol)})
+	}
+	if err := env.Client.Create(context.Background(), s); err != nil {
+		t.Fatalf("creating EndpointSlice: %v", err)
+	}
+}
+
+// actAsLoadBalancer publishes a load-balancer address on a Service, as
+// MetalLB does.
+func actAsLoadBalancer(t *testing.T, ns, name, ip string) {
+	t.Helper()
+	eventually(t, 10*time.Second, func() string {
+		svc := &corev1.Service{}
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, svc); err != nil {
+			return err.Error()
+		}
+		svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: ip, IPMode: ptr.To(corev1.LoadBalancerIPModeVIP)}}
+		if err := env.Client.Status().Update(context.Background(), svc); err != nil {
+			return err.Error()
+		}
+		return ""
+	})
+}
+
+// actAsIngressController publishes an address on an Ingress.
+func actAsIngressController(t *testing.T, ns, name, ip string) {
+	t.Helper()
+	eventually(t, 10*time.Second, func() string {
+		ing := &networkingv1.Ingress{}
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, ing); err != nil {
+			return err.Error()
+		}
+		ing.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{IP: ip}}
+		if err := env.Client.Status().Update(context.Background(), ing); err != nil {
+			return err.Error()
+		}
+		return ""
+	})
+}
+
+// createNode registers a Node with an InternalIP, as a kubelet would.
+func createNode(t *testing.T, name, ip string) {
+	t.Helper()
+	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if err := env.Client.Create(context.Background(), n); err != nil {
+		t.Fatalf("creating Node: %v", err)
+	}
+	n.Status = corev1.NodeStatus{
+		Addresses:  []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: ip}, {Type: corev1.NodeHostName, Address: name}},
+		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}},
+	}
+	if err := env.Client.Status().Update(context.Background(), n); err != nil {
+		t.Fatalf("setting Node status: %v", err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), n) })
+}
+
+// eventsFor lists the events.k8s.io Events about an Exposure.
+func eventsFor(t *testing.T, ns, name string) []eventsv1.Event {
+	t.Helper()
+	list := &eventsv1.EventList{}
+	if err := env.Client.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+		t.Fatalf("listing events: %v", err)
+	}
+	var out []eventsv1.Event
+	for _, e := range list.Items {
+		if e.Regarding.Kind == "Exposure" && e.Regarding.Name == name {
+			out = append(out, e)
+		}
+	}
+	return out
+}
