@@ -193,7 +193,7 @@ spec:
 func TestIngressSelfSignedTLSAndRemoval(t *testing.T) {
 	startManager(t)
 	ns := newNamespace(t)
-	exp := createExposure(t, ns, `
+	createExposure(t, ns, `
 metadata: {name: shop}
 spec:
   selector: {app: shop}
@@ -219,7 +219,7 @@ spec:
 
 	actAsIngressController(t, ns, "shop", "192.168.60.1")
 	actAsEndpointSliceController(t, ns, "shop", "10.244.1.2")
-	exp = waitCondition(t, ns, "shop", v1alpha1.ConditionReady, metav1.ConditionTrue, "")
+	exp := waitCondition(t, ns, "shop", v1alpha1.ConditionReady, metav1.ConditionTrue, "")
 	if !hasAddress(exp, v1alpha1.ExposureAddress{Type: v1alpha1.AddressIngress, URL: "https://shop.example.com/"}) {
 		t.Errorf("status lacks the https Ingress URL: %s", addressesString(exp))
 	}

@@ -988,7 +988,3 @@ type ExposureList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Exposure `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&Exposure{}, &ExposureList{})
-}

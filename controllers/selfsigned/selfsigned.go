@@ -62,11 +62,9 @@ func Generate(hosts []string, now time.Time, validity time.Duration) (certPEM, k
 		SerialNumber: serial,
 		NotBefore:    now.Add(-backdate),
 		NotAfter:     now.Add(validity),
-		// No KeyUsage extension on purpose: a self-signed leaf whose
-		// KeyUsage lacks keyCertSign is not recognised as self-signed by
-		// OpenSSL, so `curl --cacert tls.crt` would fail; adding keyCertSign
-		// (or CA:TRUE) would in turn make Firefox refuse it as a server
-		// certificate. Without the extension every use is allowed.
+		// An ECDSA key only signs the handshake; it is a leaf, not a CA,
+		// because browsers refuse a CA certificate as a server's.
+		KeyUsage:              x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  false,
