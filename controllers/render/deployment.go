@@ -56,6 +56,9 @@ func podAnnotations(exp *v1alpha1.Exposure) map[string]string {
 	for k, v := range exp.Spec.Workload.PodAnnotations {
 		out[k] = v
 	}
+	if nets := podNetworksAnnotation(exp); nets != "" {
+		out[names.MultusNetworksAnnotation] = nets
+	}
 	return out
 }
 

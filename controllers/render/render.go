@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sort"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
@@ -31,6 +32,10 @@ type Options struct {
 	// tools' tracking metadata are never copied, whatever this says.
 	PropagatedLabels      []string
 	PropagatedAnnotations []string
+	// IngressControllerNamespaces selects the namespaces the ingress
+	// controller runs in; a derived NetworkPolicy admits traffic from there
+	// when the Exposure has an Ingress.
+	IngressControllerNamespaces *metav1.LabelSelector
 }
 
 // DefaultOptions are the settings used when the admin sets none.
@@ -38,6 +43,10 @@ func DefaultOptions() Options {
 	return Options{
 		IngressFlavor:    IngressNginx,
 		MetalLBNamespace: "metallb-system",
+		IngressControllerNamespaces: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+			Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpIn,
+			Values: []string{"ingress-nginx", "traefik", "kube-system", "openshift-ingress"},
+		}}},
 		PropagatedLabels: []string{
 			"app.kubernetes.io/part-of",
 			"app.kubernetes.io/version",
@@ -50,6 +59,15 @@ func DefaultOptions() Options {
 // name, with the Exposure's patches applied.
 func Render(exp *v1alpha1.Exposure, opts Options) ([]*unstructured.Unstructured, error) {
 	var acs []any
+	if np := networkPolicy(exp, opts); np != nil {
+		acs = append(acs, np)
+	}
+	for _, nad := range networkAttachmentDefinitions(exp, opts) {
+		acs = append(acs, nad)
+	}
+	for _, o := range metalLBObjects(exp, opts) {
+		acs = append(acs, o)
+	}
 	if exp.Spec.Workload != nil {
 		acs = append(acs, deployment(exp, opts))
 	}
@@ -63,6 +81,10 @@ func Render(exp *v1alpha1.Exposure, opts Options) ([]*unstructured.Unstructured,
 
 	objs := make([]*unstructured.Unstructured, 0, len(acs))
 	for _, ac := range acs {
+		if u, ok := ac.(*unstructured.Unstructured); ok {
+			objs = append(objs, u)
+			continue
+		}
 		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ac)
 		if err != nil {
 			return nil, fmt.Errorf("converting rendered object: %w", err)
