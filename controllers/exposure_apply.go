@@ -21,6 +21,7 @@ import (
 	"github.com/exposure-operator/exposure-operator/controllers/apply"
 	"github.com/exposure-operator/exposure-operator/controllers/names"
 	"github.com/exposure-operator/exposure-operator/controllers/observe"
+	"github.com/exposure-operator/exposure-operator/controllers/render"
 )
 
 // frontDoors are the kinds that open a workload to traffic. They are
@@ -37,6 +38,9 @@ func (r *ExposureReconciler) applyAll(ctx context.Context, owner apply.Owner, de
 	for _, obj := range desired {
 		if policyBlocked && frontDoors[obj.GetKind()] {
 			continue
+		}
+		if obj.GetKind() == render.KindIPAddressPool {
+			continue // applied by claimPool
 		}
 		outcome, err := r.Applier.Apply(ctx, owner, obj)
 		var ce *apply.ConflictError
@@ -67,7 +71,16 @@ var prunableKinds = []struct {
 	{discoveryv1.SchemeGroupVersion.WithKind("EndpointSlice"), func() client.ObjectList { return &discoveryv1.EndpointSliceList{} }},
 	{networkingv1.SchemeGroupVersion.WithKind("Ingress"), func() client.ObjectList { return &networkingv1.IngressList{} }},
 	{corev1.SchemeGroupVersion.WithKind("Secret"), func() client.ObjectList { return &corev1.SecretList{} }},
+	{networkingv1.SchemeGroupVersion.WithKind("NetworkPolicy"), func() client.ObjectList { return &networkingv1.NetworkPolicyList{} }},
+	{nadGVK, func() client.ObjectList {
+		l := &unstructured.UnstructuredList{}
+		l.SetGroupVersionKind(nadGVK.GroupVersion().WithKind(nadGVK.Kind + "List"))
+		return l
+	}},
 }
+
+// nadGVK is Multus's NetworkAttachmentDefinition, an optional kind.
+var nadGVK = schema.GroupVersionKind{Group: "k8s.cni.cncf.io", Version: "v1", Kind: "NetworkAttachmentDefinition"}
 
 // prune deletes children that carry this Exposure's label and controller
 // reference but that render no longer produces (a front door removed, the
@@ -76,6 +89,11 @@ var prunableKinds = []struct {
 // our Service, are never touched.
 func (r *ExposureReconciler) prune(ctx context.Context, exp *v1alpha1.Exposure, owner apply.Owner, want map[string]bool) error {
 	for _, k := range prunableKinds {
+		if _, optional := notInstalled[k.gvk.Group]; optional {
+			if served, err := r.served(k.gvk); err != nil || !served {
+				continue
+			}
+		}
 		list := k.list()
 		if err := r.Client.List(ctx, list, client.InNamespace(exp.Namespace),
 			client.MatchingLabels{names.ExposureLabel: exp.Name, names.ManagedByLabel: names.ManagedByValue}); err != nil {
@@ -86,7 +104,10 @@ func (r *ExposureReconciler) prune(ctx context.Context, exp *v1alpha1.Exposure, 
 			return err
 		}
 		for _, item := range items {
-			obj := item.(client.Object)
+			obj, ok := item.(client.Object)
+			if !ok {
+				continue
+			}
 			if want[identity(k.gvk.Kind, obj.GetNamespace(), obj.GetName())] || !apply.IsOurs(owner, obj) {
 				continue
 			}
@@ -99,7 +120,7 @@ func (r *ExposureReconciler) prune(ctx context.Context, exp *v1alpha1.Exposure, 
 			r.Recorder.Eventf(exp, nil, corev1.EventTypeNormal, "Pruned", "Prune", "Deleted %s %s, which the spec no longer asks for", k.gvk.Kind, obj.GetName())
 		}
 	}
-	return nil
+	return r.pruneCrossNamespace(ctx, exp, owner, want)
 }
 
 // identity is how prune matches live objects against the desired ones.

@@ -6,6 +6,7 @@ package controllers
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -13,7 +14,10 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -22,6 +26,7 @@ import (
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
 	"github.com/exposure-operator/exposure-operator/controllers/apply"
 	"github.com/exposure-operator/exposure-operator/controllers/observe"
+	"github.com/exposure-operator/exposure-operator/controllers/policy"
 	"github.com/exposure-operator/exposure-operator/controllers/render"
 )
 
@@ -55,8 +60,19 @@ type ExposureReconciler struct {
 	Recorder  recorder.EventRecorder
 	Applier   *apply.Applier
 	Config    Config
+	// Policy returns the admin's policy in force (it is reloaded when its
+	// file changes); nil means the default policy.
+	Policy func() *policy.Policy
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+
+	// poolMu serialises the overlap check and creation of address pools.
+	poolMu sync.Mutex
+	// controller and cache let watches on optional kinds (MetalLB, Multus)
+	// start once their CRDs are found.
+	controller controller.Controller
+	cache      cache.Cache
+	watching   sync.Map
 }
 
 // +kubebuilder:rbac:groups=exposure.dev,resources=exposures,verbs=get;list;watch;update;patch
@@ -69,6 +85,12 @@ type ExposureReconciler struct {
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=events,verbs=get;list;watch
+// +kubebuilder:rbac:groups=metallb.io,resources=ipaddresspools;l2advertisements;bgpadvertisements,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=k8s.cni.cncf.io,resources=network-attachment-definitions,verbs=get;list;watch;create;update;patch;delete
+
 // Reconcile brings one Exposure's children and status to what its spec says.
 func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	exp := &v1alpha1.Exposure{}
@@ -76,39 +98,20 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !exp.DeletionTimestamp.IsZero() {
-		// Same-namespace children carry owner references: the garbage
-		// collector removes them.
-		return ctrl.Result{}, nil
+		return ctrl.Result{}, r.finalize(ctx, exp)
 	}
 	owner := apply.Owner{Namespace: exp.Namespace, Name: exp.Name, UID: exp.UID}
 
-	var stall *observe.Stall
-	desired, err := render.Render(exp, r.Config.Render)
+	desired, stall, err := r.plan(ctx, exp)
 	if err != nil {
-		// Nothing is applied or pruned from a spec that cannot be
-		// rendered: the children stay as they were until it is fixed.
-		stall = stallFromRenderError(err)
-	} else {
-		owned := identities(desired)
-		if stall, err = r.applyAll(ctx, owner, desired); err != nil {
-			return ctrl.Result{}, err
-		}
-		secret, tlsStall, err := r.ensureSelfSignedSecret(ctx, exp, owner)
+		return ctrl.Result{}, err
+	}
+	if desired != nil {
+		s, err := r.converge(ctx, exp, owner, desired)
 		if err != nil {
 			return ctrl.Result{}, err
 		}
-		if secret != "" {
-			owned[secret] = true
-		}
-		stall = firstStall(stall, tlsStall)
-		if err := r.prune(ctx, exp, owner, owned); err != nil {
-			return ctrl.Result{}, err
-		}
-		refStall, err := r.checkReferences(ctx, exp)
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		stall = firstStall(stall, refStall)
+		stall = firstStall(stall, s)
 	}
 
 	in, err := r.readLive(ctx, exp, desired)
@@ -118,10 +121,53 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	if err := r.writeStatus(ctx, exp, observe.Observe(in), stall); err != nil {
 		return ctrl.Result{}, err
 	}
-	if stall != nil && stall.Reason == v1alpha1.ReasonSecretNotFound {
+	if stall != nil && retryable[stall.Reason] {
 		return ctrl.Result{RequeueAfter: r.Config.RetryStalledAfter}, nil
 	}
 	return ctrl.Result{}, nil
+}
+
+// retryable are the stalls whose cause the operator cannot watch (a user's
+// Secret, a CRD being installed): they are looked at again on a timer.
+var retryable = map[string]bool{
+	v1alpha1.ReasonSecretNotFound:      true,
+	v1alpha1.ReasonMetalLBNotInstalled: true,
+	v1alpha1.ReasonMultusNotInstalled:  true,
+}
+
+// converge writes the desired children: finalizer first when some live in
+// another namespace, then apply, the self-signed certificate, prune, and a
+// check of what the spec references but the operator does not own.
+func (r *ExposureReconciler) converge(ctx context.Context, exp *v1alpha1.Exposure, owner apply.Owner, desired []*unstructured.Unstructured) (*observe.Stall, error) {
+	if err := r.ensureFinalizer(ctx, exp, desired); err != nil {
+		return nil, err
+	}
+	if stall, err := r.claimPool(ctx, exp, owner, desired); stall != nil || err != nil {
+		return stall, err
+	}
+	owned := identities(desired)
+	stall, err := r.applyAll(ctx, owner, desired)
+	if err != nil {
+		return nil, err
+	}
+	secret, tlsStall, err := r.ensureSelfSignedSecret(ctx, exp, owner)
+	if err != nil {
+		return nil, err
+	}
+	if secret != "" {
+		owned[secret] = true
+	}
+	if err := r.prune(ctx, exp, owner, owned); err != nil {
+		return nil, err
+	}
+	if err := r.releaseFinalizer(ctx, exp, desired); err != nil {
+		return nil, err
+	}
+	refStall, err := r.checkReferences(ctx, exp)
+	if err != nil {
+		return nil, err
+	}
+	return firstStall(stall, tlsStall, refStall), nil
 }
 
 func firstStall(stalls ...*observe.Stall) *observe.Stall {
@@ -146,7 +192,8 @@ func (r *ExposureReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Now == nil {
 		r.Now = time.Now
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	r.cache = mgr.GetCache()
+	c, err := ctrl.NewControllerManagedBy(mgr).
 		Named("exposure").
 		// Status writes do not change the generation; labels and
 		// annotations matter because some are propagated to children.
@@ -158,12 +205,15 @@ func (r *ExposureReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.Service{}).
 		Owns(&networkingv1.Ingress{}).
 		Owns(&corev1.Secret{}).
+		Owns(&networkingv1.NetworkPolicy{}).
 		// Both our own EndpointSlices and those kube-controller-manager
 		// makes for our Services carry the Exposure's label (the latter
 		// inherit the Service's labels).
-		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(byExposureLabel)).
+		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(byExposureLabels)).
 		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.exposuresWithNodePorts),
 			builder.WithPredicates(nodeAddressesChanged())).
 		WithOptions(controllerOptions(r.Config)).
-		Complete(r)
+		Build(r)
+	r.controller = c
+	return err
 }

@@ -21,7 +21,7 @@ import (
 // readLive gathers, from the informer caches only, the live objects that
 // observe turns into status.
 func (r *ExposureReconciler) readLive(ctx context.Context, exp *v1alpha1.Exposure, desired []*unstructured.Unstructured) (observe.Input, error) {
-	in := observe.Input{Exposure: exp, ClusterDomain: r.Config.ClusterDomain}
+	in := observe.Input{Exposure: exp, ClusterDomain: r.clusterDomain()}
 	for _, d := range desired {
 		rs := v1alpha1.ResourceStatus{APIVersion: d.GetAPIVersion(), Kind: d.GetKind(), Name: d.GetName()}
 		if d.GetNamespace() != exp.Namespace {

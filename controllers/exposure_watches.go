@@ -2,15 +2,20 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
 	"github.com/exposure-operator/exposure-operator/controllers/names"
@@ -25,16 +30,6 @@ func controllerOptions(c Config) controller.Options {
 	return controller.Options{MaxConcurrentReconciles: n, SkipNameValidation: &c.SkipNameValidation}
 }
 
-// byExposureLabel maps a child to its Exposure through the
-// exposure.dev/exposure label (for children without our owner reference,
-// such as EndpointSlices kube-controller-manager makes for our Services).
-func byExposureLabel(_ context.Context, obj client.Object) []reconcile.Request {
-	name := obj.GetLabels()[names.ExposureLabel]
-	if name == "" || obj.GetLabels()[names.ManagedByLabel] != names.ManagedByValue {
-		return nil
-	}
-	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}}}
-}
 
 // exposuresWithNodePorts maps a Node change to every Exposure whose status
 // lists node addresses.
@@ -78,4 +73,36 @@ func nodeReady(n *corev1.Node) bool {
 		}
 	}
 	return false
+}
+
+// watchOptional starts, once, a watch on an optional kind whose CRD has
+// been found, so drift and deletion of those children are seen at once.
+func (r *ExposureReconciler) watchOptional(gvk schema.GroupVersionKind) error {
+	if r.controller == nil {
+		return nil
+	}
+	if _, loaded := r.watching.LoadOrStore(gvk, true); loaded {
+		return nil
+	}
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	if err := r.controller.Watch(source.Kind[client.Object](r.cache, u, handler.EnqueueRequestsFromMapFunc(byExposureLabels))); err != nil {
+		r.watching.Delete(gvk)
+		return fmt.Errorf("watching %s: %w", gvk.Kind, err)
+	}
+	return nil
+}
+
+// byExposureLabels maps an object to its Exposure through the labels that
+// name the Exposure and, for objects in other namespaces, its namespace.
+func byExposureLabels(ctx context.Context, obj client.Object) []reconcile.Request {
+	l := obj.GetLabels()
+	ns := l[names.ExposureNamespaceLabel]
+	if ns == "" {
+		ns = obj.GetNamespace()
+	}
+	if l[names.ExposureLabel] == "" || l[names.ManagedByLabel] != names.ManagedByValue {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: ns, Name: l[names.ExposureLabel]}}}
 }

@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
+	"github.com/exposure-operator/exposure-operator/controllers/policy"
 	"github.com/exposure-operator/exposure-operator/internal/manager"
 	"github.com/exposure-operator/exposure-operator/internal/testenv"
 )
@@ -90,10 +91,32 @@ type runningManager struct {
 	stop   func()
 }
 
+// permissive grants every namespace everything, for tests about other
+// things than the policy.
+const permissive = `
+grants:
+  - name: everything
+    namespaceSelector: {}
+    loadBalancer: {addressRanges: [0.0.0.0/0, "::/0"], pools: [shared]}
+    hostNetwork: true
+    hostPorts: true
+    secondaryNetworks: {types: [host-device, macvlan, ipvlan, bridge], interfaces: ["*"]}
+`
+
 // startManager runs the operator's manager, built exactly as the binary
-// builds it, against the test control plane.
+// builds it, against the test control plane, with a permissive policy.
 func startManager(t *testing.T) *runningManager {
 	t.Helper()
+	return startManagerWithPolicy(t, permissive)
+}
+
+// startManagerWithPolicy runs the manager with a policy document.
+func startManagerWithPolicy(t *testing.T, policyDoc string) *runningManager {
+	t.Helper()
+	pol, err := policy.Parse([]byte(policyDoc))
+	if err != nil {
+		t.Fatalf("test policy: %v", err)
+	}
 	wc := &writeCounter{}
 	cfg := rest.CopyConfig(env.Config)
 	cfg.WrapTransport = wc.wrap
@@ -102,6 +125,7 @@ func startManager(t *testing.T) *runningManager {
 	o.MetricsAddr, o.ProbeAddr = "0", "0"
 	o.Controller.RetryStalledAfter = time.Second
 	o.Controller.SkipNameValidation = true
+	o.Policy = func() *policy.Policy { return pol }
 	mgr, err := manager.New(cfg, o)
 	if err != nil {
 		t.Fatalf("creating manager: %v", err)

@@ -21,6 +21,7 @@ import (
 	"github.com/exposure-operator/exposure-operator/controllers"
 	"github.com/exposure-operator/exposure-operator/controllers/apply"
 	"github.com/exposure-operator/exposure-operator/controllers/names"
+	"github.com/exposure-operator/exposure-operator/controllers/policy"
 	"github.com/exposure-operator/exposure-operator/internal/scheme"
 )
 
@@ -34,6 +35,8 @@ type Options struct {
 	// namespace the manager runs in.
 	LeaderElectionNamespace string
 	Controller              controllers.Config
+	// Policy returns the admin's policy in force; nil means the default.
+	Policy func() *policy.Policy
 }
 
 // DefaultOptions are the defaults of the manager binary's flags.
@@ -74,6 +77,9 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 				&networkingv1.Ingress{}:       {Label: ours},
 				&corev1.Secret{}:              {Label: ours},
 				&networkingv1.NetworkPolicy{}: {Label: ours},
+				// Pods are read for their Multus network-status; the pod
+				// template gives them our label.
+				&corev1.Pod{}: {Label: ours},
 				&corev1.Node{}:                {Transform: slimNode},
 			},
 		},
@@ -87,6 +93,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		Recorder:  mgr.GetEventRecorder(names.FieldOwner),
 		Applier:   &apply.Applier{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme()},
 		Config:    o.Controller,
+		Policy:    o.Policy,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the Exposure controller: %w", err)

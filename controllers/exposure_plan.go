@@ -1,0 +1,129 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
+	"github.com/exposure-operator/exposure-operator/controllers/observe"
+	"github.com/exposure-operator/exposure-operator/controllers/policy"
+	"github.com/exposure-operator/exposure-operator/controllers/render"
+)
+
+// plan decides what to write: it checks the Exposure against the admin's
+// policy, renders it, and leaves out objects whose API is not installed.
+// It returns nil objects when nothing at all may be written.
+func (r *ExposureReconciler) plan(ctx context.Context, exp *v1alpha1.Exposure) ([]*unstructured.Unstructured, *observe.Stall, error) {
+	pol := r.policy()
+	ns := &metav1.PartialObjectMetadata{}
+	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: exp.Namespace}, ns); err != nil {
+		return nil, nil, fmt.Errorf("reading namespace %s: %w", exp.Namespace, err)
+	}
+	if vs := policy.Check(exp, pol.For(exp.Namespace, ns.GetLabels())); len(vs) > 0 {
+		msgs := make([]string, len(vs))
+		for i, v := range vs {
+			msgs[i] = v.String()
+		}
+		return nil, &observe.Stall{Reason: v1alpha1.ReasonPolicyDenied, Message: strings.Join(msgs, "; ")}, nil
+	}
+
+	desired, err := render.Render(exp, r.renderOptions(pol))
+	if err != nil {
+		// Nothing is applied or pruned from a spec that cannot be
+		// rendered: the children stay as they were until it is fixed.
+		return nil, stallFromRenderError(err), nil
+	}
+	return r.withoutMissingAPIs(desired)
+}
+
+// renderOptions are the flags' options overridden by the policy file.
+func (r *ExposureReconciler) renderOptions(pol *policy.Policy) render.Options {
+	o := r.Config.Render
+	if pol.MetalLBNamespace != "" {
+		o.MetalLBNamespace = pol.MetalLBNamespace
+	}
+	if f, ok := render.IngressFlavors[pol.Ingress.Flavor]; ok {
+		o.IngressFlavor = f
+	}
+	if pol.Ingress.ControllerNamespaces != nil {
+		o.IngressControllerNamespaces = pol.Ingress.ControllerNamespaces
+	}
+	return o
+}
+
+// clusterDomain is the policy's cluster domain, else the flag's.
+func (r *ExposureReconciler) clusterDomain() string {
+	if d := r.policy().ClusterDomain; d != "" {
+		return d
+	}
+	return r.Config.ClusterDomain
+}
+
+func (r *ExposureReconciler) policy() *policy.Policy {
+	if r.Policy != nil {
+		if p := r.Policy(); p != nil {
+			return p
+		}
+	}
+	return policy.Default()
+}
+
+// notInstalled maps an optional API group to the stall reason reported
+// when an Exposure needs it but its CRDs are absent.
+var notInstalled = map[string]struct{ reason, what string }{
+	"metallb.io":      {v1alpha1.ReasonMetalLBNotInstalled, "MetalLB (metallb.io/v1beta1 IPAddressPool, L2Advertisement, BGPAdvertisement)"},
+	"k8s.cni.cncf.io": {v1alpha1.ReasonMultusNotInstalled, "Multus (k8s.cni.cncf.io/v1 NetworkAttachmentDefinition)"},
+}
+
+// withoutMissingAPIs drops objects whose CRD is not installed and reports
+// it; the rest of the stack is still reconciled. Installed optional kinds
+// get a watch, started the first time they are seen, so a CRD installed
+// later is picked up without a restart.
+func (r *ExposureReconciler) withoutMissingAPIs(desired []*unstructured.Unstructured) ([]*unstructured.Unstructured, *observe.Stall, error) {
+	out := desired[:0:0]
+	var stall *observe.Stall
+	for _, o := range desired {
+		gvk := o.GroupVersionKind()
+		ni, optional := notInstalled[gvk.Group]
+		if !optional {
+			out = append(out, o)
+			continue
+		}
+		served, err := r.served(gvk)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !served {
+			if stall == nil {
+				stall = &observe.Stall{Reason: ni.reason, Message: fmt.Sprintf(
+					"the spec needs %s, which is not installed in this cluster; the rest of the stack is reconciled, and this part follows once it is installed", ni.what)}
+			}
+			continue
+		}
+		if err := r.watchOptional(gvk); err != nil {
+			return nil, nil, err
+		}
+		out = append(out, o)
+	}
+	return out, stall, nil
+}
+
+// served reports whether the API server serves a kind. The RESTMapper
+// rediscovers a group it does not know yet, so a CRD installed after the
+// manager started is found.
+func (r *ExposureReconciler) served(gvk schema.GroupVersionKind) (bool, error) {
+	_, err := r.Client.RESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version)
+	if meta.IsNoMatchError(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
