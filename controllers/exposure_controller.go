@@ -14,6 +14,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -118,13 +119,26 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.writeStatus(ctx, exp, observe.Observe(in), stall); err != nil {
+	res := observe.Observe(in)
+	if err := r.writeStatus(ctx, exp, res, stall); err != nil {
 		return ctrl.Result{}, err
 	}
-	if stall != nil && retryable[stall.Reason] {
+	if (stall != nil && retryable[stall.Reason]) || awaitingLoadBalancer(res) {
 		return ctrl.Result{RequeueAfter: r.Config.RetryStalledAfter}, nil
 	}
 	return ctrl.Result{}, nil
+}
+
+// awaitingLoadBalancer is true while a load-balancer address is missing:
+// the reason is reported in Events, which are not watched, so they are read
+// again on a timer until the address comes.
+func awaitingLoadBalancer(res observe.Result) bool {
+	for _, p := range res.Parts {
+		if p.Type == v1alpha1.ConditionAddressesAssigned {
+			return p.Status != metav1.ConditionTrue
+		}
+	}
+	return false
 }
 
 // retryable are the stalls whose cause the operator cannot watch (a user's

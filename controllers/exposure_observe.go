@@ -61,6 +61,33 @@ func (r *ExposureReconciler) readLive(ctx context.Context, exp *v1alpha1.Exposur
 			in.Ingress = ing
 		}
 	}
+	if np := exp.Spec.NetworkPolicy; np != nil && np.Enabled {
+		pol := &networkingv1.NetworkPolicy{}
+		if found, err := getOptional(ctx, r.Client, key(names.NetworkPolicy(exp.Name)), pol); err != nil {
+			return in, err
+		} else if found && isOwnedBy(pol, exp) {
+			in.NetworkPolicy = pol
+		}
+	}
+	if len(exp.Spec.SecondaryNetworks) > 0 {
+		pods := &corev1.PodList{}
+		if err := r.Client.List(ctx, pods, client.InNamespace(exp.Namespace),
+			client.MatchingLabels{names.ExposureLabel: exp.Name, names.ManagedByLabel: names.ManagedByValue}); err != nil {
+			return in, fmt.Errorf("listing pods: %w", err)
+		}
+		in.Pods = pods.Items
+	}
+	if in.Service != nil && in.Service.Spec.Type == corev1.ServiceTypeLoadBalancer && len(in.Service.Status.LoadBalancer.Ingress) == 0 {
+		// Only while the address is missing: Events are not cached, and a
+		// steady Exposure must cost nothing.
+		events := &corev1.EventList{}
+		if err := r.APIReader.List(ctx, events, client.InNamespace(exp.Namespace), client.MatchingFields{
+			"involvedObject.kind": "Service", "involvedObject.name": in.Service.Name,
+		}); err != nil {
+			return in, fmt.Errorf("listing the Service's events: %w", err)
+		}
+		in.ServiceEvents = events.Items
+	}
 	if t := render.ServiceType(exp); t == v1alpha1.ServiceTypeNodePort || t == v1alpha1.ServiceTypeLoadBalancer {
 		nodes := &corev1.NodeList{}
 		if err := r.Client.List(ctx, nodes); err != nil {

@@ -184,4 +184,9 @@ const (
 	// ReasonApplyFailed: the API server refused an object the operator
 	// rendered (a webhook, a quota, an immutable field).
 	ReasonApplyFailed = "ApplyFailed"
+
+	// ReasonAllocationFailed: the load-balancer implementation reported
+	// that it cannot assign an address (MetalLB's AllocationFailed Event,
+	// whose message says why).
+	ReasonAllocationFailed = "AllocationFailed"
 )

@@ -672,6 +672,7 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(self.networkAttachmentDefinition) || (!has(self.device) && !has(self.master) && !has(self.bridge) && !has(self.mode) && !has(self.ipam) && !has(self.mtu))",message="spec.secondaryNetworks[]: a networkAttachmentDefinition reference takes no device, master, bridge, mode, mtu or ipam"
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'host-device' || has(self.device)",message="spec.secondaryNetworks[].device: required for type host-device"
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['macvlan', 'ipvlan']) || has(self.master)",message="spec.secondaryNetworks[].master: required for type macvlan and ipvlan"
+// +kubebuilder:validation:XValidation:rule="!has(self.mtu) || !has(self.type) || self.type != 'host-device'",message="spec.secondaryNetworks[].mtu: host-device moves the NIC as it is; it takes no mtu"
 // +kubebuilder:validation:XValidation:rule="!has(self.device) || (has(self.type) && self.type == 'host-device')",message="spec.secondaryNetworks[].device: only for type host-device"
 // +kubebuilder:validation:XValidation:rule="!has(self.master) || (has(self.type) && self.type in ['macvlan', 'ipvlan'])",message="spec.secondaryNetworks[].master: only for type macvlan and ipvlan"
 // +kubebuilder:validation:XValidation:rule="!has(self.bridge) || (has(self.type) && self.type == 'bridge')",message="spec.secondaryNetworks[].bridge: only for type bridge"

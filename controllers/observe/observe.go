@@ -56,6 +56,16 @@ type Input struct {
 	// Desired are the identities of the objects the reconcile applied, with
 	// Ready false; Observe fills Ready in.
 	Desired []v1alpha1.ResourceStatus
+	// NetworkPolicy is the live derived NetworkPolicy; nil if absent or
+	// not wanted.
+	NetworkPolicy *networkingv1.NetworkPolicy
+	// Pods are the workload's pods, read for their Multus network-status
+	// (only with secondary networks).
+	Pods []corev1.Pod
+	// ServiceEvents are the Events about the Service, read while a
+	// load-balancer address is missing: MetalLB says there why
+	// (AllocationFailed).
+	ServiceEvents []corev1.Event
 }
 
 // Result is what Observe derived; Compute turns it into the status.
@@ -97,6 +107,10 @@ func Observe(in Input) Result {
 	r.ExternalAddress = addrs.externalAddress()
 
 	r.Parts = parts(in, e, r.ServiceType)
+	if secondary, c := SecondaryAddresses(e, in.Pods); c.Type != "" {
+		r.Addresses = append(r.Addresses, secondary...)
+		r.Parts = append(r.Parts, c)
+	}
 	r.Resources = resources(in.Desired, r.Parts)
 	return r
 }
@@ -523,12 +537,50 @@ func parts(in Input, e *v1alpha1.Exposure, st v1alpha1.ServiceType) []metav1.Con
 		out = append(out, endpointsPart(in, e))
 	}
 	if st == v1alpha1.ServiceTypeLoadBalancer {
-		out = append(out, addressesPart(in.Service))
+		out = append(out, addressesPart(in.Service, in.ServiceEvents))
 	}
 	if e.Spec.Ingress != nil {
 		out = append(out, ingressPart(in.Ingress, e))
 	}
+	if np := e.Spec.NetworkPolicy; np != nil && np.Enabled && e.Spec.External == nil {
+		out = append(out, networkPolicyPart(in.NetworkPolicy))
+	}
 	return out
+}
+
+func networkPolicyPart(np *networkingv1.NetworkPolicy) metav1.Condition {
+	const t = v1alpha1.ConditionNetworkPolicyReady
+	if np == nil {
+		return cond(t, false, v1alpha1.ReasonPending, "the NetworkPolicy does not exist yet")
+	}
+	return cond(t, true, v1alpha1.ReasonApplied, fmt.Sprintf("NetworkPolicy %s admits exactly the exposed ports", np.Name))
+}
+
+// allocationFailure is the newest AllocationFailed Event about the Service
+// since it last changed, if any: MetalLB reports there why it assigns no
+// address (pool exhausted, namespace not allowed, address taken).
+func allocationFailure(svc *corev1.Service, events []corev1.Event) *corev1.Event {
+	var newest *corev1.Event
+	for i := range events {
+		ev := &events[i]
+		if ev.Reason != v1alpha1.ReasonAllocationFailed || ev.InvolvedObject.UID != svc.UID {
+			continue
+		}
+		if newest == nil || eventTime(ev).After(eventTime(newest).Time) {
+			newest = ev
+		}
+	}
+	return newest
+}
+
+func eventTime(ev *corev1.Event) metav1.Time {
+	switch {
+	case !ev.LastTimestamp.IsZero():
+		return ev.LastTimestamp
+	case !ev.EventTime.IsZero():
+		return metav1.Time{Time: ev.EventTime.Time}
+	}
+	return ev.CreationTimestamp
 }
 
 func cond(t string, ok bool, reason, msg string) metav1.Condition {
@@ -685,13 +737,16 @@ func lbAddresses(ingress []corev1.LoadBalancerIngress) []string {
 	return out
 }
 
-func addressesPart(svc *corev1.Service) metav1.Condition {
+func addressesPart(svc *corev1.Service, events []corev1.Event) metav1.Condition {
 	const t = v1alpha1.ConditionAddressesAssigned
 	if svc == nil {
 		return cond(t, false, v1alpha1.ReasonPending, "the Service does not exist yet, so it has no load-balancer address")
 	}
 	if a := lbAddresses(svc.Status.LoadBalancer.Ingress); len(a) > 0 {
 		return cond(t, true, v1alpha1.ReasonAssigned, "load-balancer address "+strings.Join(a, ", "))
+	}
+	if ev := allocationFailure(svc, events); ev != nil {
+		return cond(t, false, v1alpha1.ReasonAllocationFailed, fmt.Sprintf("%s: %s", ev.Source.Component, ev.Message))
 	}
 	return cond(t, false, v1alpha1.ReasonPending, fmt.Sprintf(
 		"Service %s has no load-balancer address yet; a load-balancer implementation (MetalLB or a cloud controller) with a free address must assign one", svc.Name))

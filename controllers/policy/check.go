@@ -9,6 +9,10 @@ import (
 	"github.com/exposure-operator/exposure-operator/controllers/iprange"
 )
 
+// DefaultBridge is the host bridge a bridge network joins when the spec
+// names none (render writes the same default).
+const DefaultBridge = "cni0"
+
 // Violation is one thing an Exposure asks for that its namespace is not
 // granted.
 type Violation struct {
@@ -57,7 +61,11 @@ func Check(exp *v1alpha1.Exposure, e Effective) []Violation {
 		if !slices.Contains(e.Types, n.Type) {
 			deny(field+".type", "namespace %s may not define %s networks", exp.Namespace, n.Type)
 		}
-		for _, hostIf := range []struct{ field, name string }{{"device", n.Device}, {"master", n.Master}, {"bridge", n.Bridge}} {
+		bridge := n.Bridge
+		if n.Type == v1alpha1.NetworkTypeBridge && bridge == "" {
+			bridge = DefaultBridge // what the CNI config falls back to
+		}
+		for _, hostIf := range []struct{ field, name string }{{"device", n.Device}, {"master", n.Master}, {"bridge", bridge}} {
 			if hostIf.name != "" && !slices.Contains(e.Interfaces, hostIf.name) && !slices.Contains(e.Interfaces, "*") {
 				deny(field+"."+hostIf.field, "namespace %s may not use the host interface %s", exp.Namespace, hostIf.name)
 			}

@@ -1,6 +1,7 @@
 package render
 
 import (
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -44,11 +45,29 @@ func deployment(exp *v1alpha1.Exposure, opts Options) *appsv1ac.DeploymentApplyC
 		pod.WithAnnotations(ann)
 	}
 
-	d.WithSpec(appsv1ac.DeploymentSpec().
+	spec := appsv1ac.DeploymentSpec()
+	if needsRecreate(exp) {
+		// A host NIC or a fixed address can be held by one pod at a time:
+		// a rolling update's surge pod would wait for it forever (or, with
+		// a single static address, briefly duplicate it). Replace instead.
+		spec.WithStrategy(appsv1ac.DeploymentStrategy().WithType(appsv1.RecreateDeploymentStrategyType))
+	}
+	d.WithSpec(spec.
 		WithReplicas(Replicas(w)).
 		WithSelector(metav1ac.LabelSelector().WithMatchLabels(names.SelectorLabels(exp.Name))).
 		WithTemplate(pod))
 	return d
+}
+
+// needsRecreate is true when pods hold something exclusive: a host-device
+// NIC or a static address on a secondary network.
+func needsRecreate(exp *v1alpha1.Exposure) bool {
+	for _, n := range exp.Spec.SecondaryNetworks {
+		if n.Type == v1alpha1.NetworkTypeHostDevice || (n.IPAM != nil && n.IPAM.Static != nil) {
+			return true
+		}
+	}
+	return false
 }
 
 func podAnnotations(exp *v1alpha1.Exposure) map[string]string {

@@ -1,0 +1,70 @@
+package testenv
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+// MetalLBVersion is the MetalLB release whose CRDs the tests install: the
+// same one the end-to-end cluster runs.
+const MetalLBVersion = "v0.16.1"
+
+var (
+	metalLBDirOnce sync.Once
+	metalLBDir     string
+	metalLBDirErr  error
+)
+
+// MetalLBCRDPaths returns MetalLB's own CRD files for the address pools
+// and advertisements, read from the MetalLB module in the Go module cache
+// (downloaded through the module proxy when missing). Nothing of MetalLB's
+// is copied into this repository.
+func MetalLBCRDPaths() ([]string, error) {
+	metalLBDirOnce.Do(func() {
+		cmd := exec.Command("go", "mod", "download", "-json", "go.universe.tf/metallb@"+MetalLBVersion)
+		cmd.Dir = os.TempDir() // outside the project module: no go.mod changes
+		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GO111MODULE=on")
+		out, err := cmd.Output()
+		if err != nil {
+			metalLBDirErr = fmt.Errorf("go mod download go.universe.tf/metallb@%s: %w", MetalLBVersion, err)
+			return
+		}
+		var m struct{ Dir string }
+		if err := json.Unmarshal(out, &m); err != nil || m.Dir == "" {
+			metalLBDirErr = fmt.Errorf("go mod download gave no module directory: %v (%s)", err, out)
+			return
+		}
+		metalLBDir = filepath.Join(m.Dir, "config", "crd", "bases")
+	})
+	if metalLBDirErr != nil {
+		return nil, metalLBDirErr
+	}
+	var paths []string
+	for _, f := range []string{"metallb.io_ipaddresspools.yaml", "metallb.io_l2advertisements.yaml", "metallb.io_bgpadvertisements.yaml"} {
+		p := filepath.Join(metalLBDir, f)
+		if _, err := os.Stat(p); err != nil {
+			return nil, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+// NADCRDPath is the test CRD for Multus NetworkAttachmentDefinitions.
+func NADCRDPath() string {
+	return filepath.Join(RepoRoot(), "internal", "testenv", "testdata", "network-attachment-definition-crd.yaml")
+}
+
+// InstallCRDs installs CRD files into a running control plane and waits
+// until they are served.
+func InstallCRDs(cfg *rest.Config, paths ...string) error {
+	_, err := envtest.InstallCRDs(cfg, envtest.CRDInstallOptions{Paths: paths, ErrorIfPathMissing: true})
+	return err
+}
