@@ -224,6 +224,8 @@ func (r *ExposureReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// makes for our Services carry the Exposure's label (the latter
 		// inherit the Service's labels).
 		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(byExposureLabels)).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(byExposureLabels),
+			builder.WithPredicates(podNetworkChanged())).
 		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.exposuresWithNodePorts),
 			builder.WithPredicates(nodeAddressesChanged())).
 		WithOptions(controllerOptions(r.Config)).

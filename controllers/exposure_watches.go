@@ -106,3 +106,22 @@ func byExposureLabels(ctx context.Context, obj client.Object) []reconcile.Reques
 	}
 	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: ns, Name: l[names.ExposureLabel]}}}
 }
+
+// podNetworkChanged passes the Pod events that change secondary-network
+// addresses: pods coming and going, their phase, their network-status.
+// Pods are cached only when they carry our label (the pod template's).
+func podNetworkChanged() predicate.Funcs {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*corev1.Pod)
+			n, ok2 := e.ObjectNew.(*corev1.Pod)
+			if !ok1 || !ok2 {
+				return true
+			}
+			return o.Status.Phase != n.Status.Phase ||
+				o.Annotations[names.MultusNetworkStatusAnnotation] != n.Annotations[names.MultusNetworkStatusAnnotation] ||
+				o.DeletionTimestamp.IsZero() != n.DeletionTimestamp.IsZero()
+		},
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+}

@@ -16,7 +16,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 helper="$root/hack/k8sbins"
 k8s_version=$(awk '$1=="k8s.io/kubernetes" && $2 ~ /^v/ {print $2; exit}' "$helper/go.mod")
-key=$(sha256sum "$helper/go.sum" "$helper/go.mod" | sha256sum | cut -c1-12)
+key=$(cat "$helper/go.sum" "$helper/go.mod" | sha256sum | cut -c1-12)
 out="$root/bin/k8s/$key"
 
 components=("$@")
