@@ -13,16 +13,18 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
 	"github.com/exposure-operator/exposure-operator/controllers/apply"
@@ -64,6 +66,9 @@ type ExposureReconciler struct {
 	// Policy returns the admin's policy in force (it is reloaded when its
 	// file changes); nil means the default policy.
 	Policy func() *policy.Policy
+	// PolicyChanged receives an event when the policy was reloaded; every
+	// Exposure is then reconciled against the new policy.
+	PolicyChanged <-chan event.GenericEvent
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 
@@ -207,7 +212,11 @@ func (r *ExposureReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		r.Now = time.Now
 	}
 	r.cache = mgr.GetCache()
-	c, err := ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr)
+	if r.PolicyChanged != nil {
+		b = b.WatchesRawSource(source.Channel(r.PolicyChanged, handler.EnqueueRequestsFromMapFunc(r.allExposures)))
+	}
+	c, err := b.
 		Named("exposure").
 		// Status writes do not change the generation; labels and
 		// annotations matter because some are propagated to children.

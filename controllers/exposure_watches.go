@@ -11,9 +11,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
@@ -30,6 +30,19 @@ func controllerOptions(c Config) controller.Options {
 	return controller.Options{MaxConcurrentReconciles: n, SkipNameValidation: &c.SkipNameValidation}
 }
 
+// allExposures maps an event (a policy reload) to every Exposure.
+func (r *ExposureReconciler) allExposures(ctx context.Context, _ client.Object) []reconcile.Request {
+	list := &v1alpha1.ExposureList{}
+	if err := r.Client.List(ctx, list); err != nil {
+		log.FromContext(ctx).Error(err, "listing Exposures after a policy change")
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
+	return out
+}
 
 // exposuresWithNodePorts maps a Node change to every Exposure whose status
 // lists node addresses.

@@ -22,6 +22,9 @@ func main() {
 	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election lease (default: the manager's own namespace).")
 	flag.StringVar(&o.Controller.ClusterDomain, "cluster-domain", o.Controller.ClusterDomain, "The cluster's DNS domain, used in the DNS addresses reported in status.")
 	flag.IntVar(&o.Controller.MaxConcurrentReconciles, "max-concurrent-reconciles", o.Controller.MaxConcurrentReconciles, "How many Exposures are reconciled at once.")
+	flag.StringVar(&o.PolicyFile, "policy-file", "", "The cluster admin's policy (OperatorPolicy YAML, usually mounted from a ConfigMap); reloaded when it changes. Empty: the default policy, which grants nothing cluster-wide.")
+	flag.DurationVar(&o.PolicyReloadInterval, "policy-reload-interval", o.PolicyReloadInterval, "How often the policy file is read again.")
+	flag.StringVar(&o.Controller.Render.MetalLBNamespace, "metallb-namespace", o.Controller.Render.MetalLBNamespace, "Namespace of MetalLB, where operator-made address pools are created (the policy file's metallbNamespace wins).")
 	flag.StringVar(&ingressFlavor, "ingress-flavor", o.Controller.Render.IngressFlavor.Name, "Annotation dialect of the cluster's ingress controller (ingress-nginx).")
 	zopts := zap.Options{}
 	zopts.BindFlags(flag.CommandLine)

@@ -4,7 +4,9 @@
 package manager
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -15,9 +17,11 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
 	"github.com/exposure-operator/exposure-operator/controllers"
 	"github.com/exposure-operator/exposure-operator/controllers/apply"
 	"github.com/exposure-operator/exposure-operator/controllers/names"
@@ -35,17 +39,24 @@ type Options struct {
 	// namespace the manager runs in.
 	LeaderElectionNamespace string
 	Controller              controllers.Config
-	// Policy returns the admin's policy in force; nil means the default.
+	// PolicyFile is the admin's policy (mounted from a ConfigMap); it is
+	// reloaded when it changes. Empty means the default policy, which
+	// grants nothing cluster-wide.
+	PolicyFile string
+	// PolicyReloadInterval is how often the policy file is read again.
+	PolicyReloadInterval time.Duration
+	// Policy, when set, replaces PolicyFile (tests).
 	Policy func() *policy.Policy
 }
 
 // DefaultOptions are the defaults of the manager binary's flags.
 func DefaultOptions() Options {
 	return Options{
-		MetricsAddr:      ":8080",
-		ProbeAddr:        ":8081",
-		LeaderElectionID: "exposure-operator.exposure.dev",
-		Controller:       controllers.DefaultConfig(),
+		MetricsAddr:          ":8080",
+		ProbeAddr:            ":8081",
+		LeaderElectionID:     "exposure-operator.exposure.dev",
+		PolicyReloadInterval: 10 * time.Second,
+		Controller:           controllers.DefaultConfig(),
 	}
 }
 
@@ -79,13 +90,24 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 				&networkingv1.NetworkPolicy{}: {Label: ours},
 				// Pods are read for their Multus network-status; the pod
 				// template gives them our label.
-				&corev1.Pod{}: {Label: ours},
-				&corev1.Node{}:                {Transform: slimNode},
+				&corev1.Pod{}:  {Label: ours},
+				&corev1.Node{}: {Transform: slimNode},
 			},
 		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
+	}
+	policyChanged := make(chan event.GenericEvent, 1)
+	if o.Policy == nil {
+		store, err := policy.NewStore(o.PolicyFile)
+		if err != nil {
+			return nil, err
+		}
+		o.Policy = store.Get
+		if err := mgr.Add(policyReloader{store: store, interval: o.PolicyReloadInterval, changed: policyChanged}); err != nil {
+			return nil, err
+		}
 	}
 	r := &controllers.ExposureReconciler{
 		Client:    mgr.GetClient(),
@@ -94,6 +116,8 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		Applier:   &apply.Applier{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme()},
 		Config:    o.Controller,
 		Policy:    o.Policy,
+		// A changed policy is checked against every Exposure at once.
+		PolicyChanged: policyChanged,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the Exposure controller: %w", err)
@@ -119,4 +143,31 @@ func slimNode(obj any) (any, error) {
 	n.Status.VolumesInUse = nil
 	n.Status.VolumesAttached = nil
 	return n, nil
+}
+
+// policyReloader runs on every replica, leader or not, so that a replica
+// taking over already holds the current policy.
+type policyReloader struct {
+	store    *policy.Store
+	interval time.Duration
+	changed  chan<- event.GenericEvent
+}
+
+func (p policyReloader) NeedLeaderElection() bool { return false }
+
+func (p policyReloader) Start(ctx context.Context) error {
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-p.store.Changed:
+				select {
+				case p.changed <- event.GenericEvent{Object: &v1alpha1.Exposure{}}:
+				default: // a reconcile of everything is already pending
+				}
+			}
+		}
+	}()
+	return p.store.Run(ctx, p.interval, ctrl.Log.WithName("policy"))
 }
