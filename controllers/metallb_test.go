@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -144,9 +145,20 @@ spec:
 		t.Errorf("BGPAdvertisement not created: %v", err)
 	}
 
-	// 5. Deleting the Exposure deletes its pool and advertisement.
-	if err := env.Client.Delete(ctx, getExposure(t, ns, "web")); err != nil {
+	// 5. Deleting the Exposure deletes its pool and advertisement; what
+	// is left in its namespace is owned by it, for the garbage collector
+	// (which the end-to-end suite runs) to remove.
+	gone := getExposure(t, ns, "web")
+	if err := env.Client.Delete(ctx, gone); err != nil {
 		t.Fatal(err)
+	}
+	for _, o := range []client.Object{&appsv1.Deployment{}, &corev1.Service{}} {
+		if err := env.Client.Get(ctx, key(ns, "web"), o); err != nil {
+			t.Fatal(err)
+		}
+		if ref := metav1.GetControllerOf(o); ref == nil || ref.UID != gone.UID || ref.BlockOwnerDeletion == nil || !*ref.BlockOwnerDeletion {
+			t.Errorf("%T must be owned by the Exposure for garbage collection: %v", o, o.GetOwnerReferences())
+		}
 	}
 	eventually(t, 10*time.Second, func() string {
 		if _, err := getMetalLB("IPAddressPool", pool); !apierrors.IsNotFound(err) {
