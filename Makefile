@@ -65,7 +65,7 @@ controlplane: ## Build kube-apiserver and etcd from the Go module proxy into bin
 
 .PHONY: test
 test: controlplane ## Unit and integration tests against a real kube-apiserver + etcd.
-	go test $(GO_TEST_FLAGS) ./... 2>&1 | tee $(LOCALBIN)/test.log
+	go test $(GO_TEST_FLAGS) $$(go list ./... | grep -v /test/e2e) 2>&1 | tee $(LOCALBIN)/test.log
 
 .PHONY: update-golden
 update-golden: ## Rewrite the render golden files from the current code.
@@ -78,8 +78,13 @@ build: ## Build the manager binary.
 	go build -o $(LOCALBIN)/manager ./cmd/manager
 
 .PHONY: run
-run: manifests ## Run the manager against the current kubeconfig's cluster.
-	go run ./cmd/manager
+run: ## With KUBECONFIG set: run the manager against that cluster. Without: start a local cluster, the operator and a sample, and print its addresses.
+	@if [ -n "$$KUBECONFIG" ]; then go run ./cmd/manager; else go run ./hack/localrun; fi
+
+.PHONY: test-e2e
+test-e2e: ## End-to-end suite: against KUBECONFIG's cluster, or a local one it starts (real kube-controller-manager, kwok, MetalLB, Traefik).
+	hack/controlplane.sh e2e
+	go test $(GO_TEST_FLAGS) -timeout 30m -v ./test/e2e/ 2>&1 | tee $(LOCALBIN)/test-e2e.log
 
 ##@ Deployment
 

@@ -68,3 +68,20 @@ func InstallCRDs(cfg *rest.Config, paths ...string) error {
 	_, err := envtest.InstallCRDs(cfg, envtest.CRDInstallOptions{Paths: paths, ErrorIfPathMissing: true})
 	return err
 }
+
+// MetalLBControllerCRDPaths are the other CRDs MetalLB's controller
+// watches or writes (it fails to start without them).
+func MetalLBControllerCRDPaths() ([]string, error) {
+	if _, err := MetalLBCRDPaths(); err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, f := range []string{"metallb.io_configurationstates.yaml", "metallb.io_bfdprofiles.yaml", "metallb.io_bgppeers.yaml", "metallb.io_communities.yaml", "metallb.io_servicel2statuses.yaml", "metallb.io_servicebgpstatuses.yaml"} {
+		p := filepath.Join(metalLBDir, f)
+		if _, err := os.Stat(p); err != nil {
+			return nil, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
