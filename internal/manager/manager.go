@@ -6,6 +6,7 @@ package manager
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -19,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
@@ -32,6 +34,9 @@ import (
 // Options are the process-level settings of the manager.
 type Options struct {
 	MetricsAddr      string
+	// MetricsSecure serves metrics over HTTPS with authentication and
+	// authorization through the API server.
+	MetricsSecure bool
 	ProbeAddr        string
 	LeaderElection   bool
 	LeaderElectionID string
@@ -65,7 +70,13 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	ours := labels.SelectorFromSet(labels.Set{names.ManagedByLabel: names.ManagedByValue})
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme.Scheme,
-		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		Metrics: metricsserver.Options{
+			BindAddress:   o.MetricsAddr,
+			SecureServing: o.MetricsSecure,
+			// Scrapers authenticate with a token and need RBAC for the
+			// /metrics non-resource URL (the metrics-reader ClusterRole).
+			FilterProvider: metricsFilter(o.MetricsSecure),
+		},
 		HealthProbeBindAddress:  o.ProbeAddr,
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        o.LeaderElectionID,
@@ -170,4 +181,11 @@ func (p policyReloader) Start(ctx context.Context) error {
 		}
 	}()
 	return p.store.Run(ctx, p.interval, ctrl.Log.WithName("policy"))
+}
+
+func metricsFilter(secure bool) func(*rest.Config, *http.Client) (metricsserver.Filter, error) {
+	if !secure {
+		return nil
+	}
+	return filters.WithAuthenticationAndAuthorization
 }
