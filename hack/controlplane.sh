@@ -24,7 +24,7 @@ out="$root/bin/k8s/$key"
 components=("$@")
 [ ${#components[@]} -gt 0 ] || components=(kube-apiserver etcd)
 if [ "${components[*]}" = e2e ]; then
-  components=(kube-apiserver etcd kube-controller-manager kube-scheduler kubectl kwok metallb-controller traefik)
+  components=(kube-apiserver etcd kube-controller-manager kube-scheduler kwok metallb-controller traefik)
 fi
 
 # Versions of the parts that are not Kubernetes itself. Changing one
