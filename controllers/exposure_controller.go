@@ -131,6 +131,7 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, err
 	}
 	res := observe.Observe(in)
+	stall = firstStall(stall, stallFromParts(res))
 	if err := r.writeStatus(ctx, exp, res, stall); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -139,6 +140,18 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{RequeueAfter: r.Config.RetryStalledAfter}, nil
 	}
 	return ctrl.Result{}, nil
+}
+
+// stallFromParts turns a part that cannot recover by itself into a stall:
+// a rollout past its progress deadline needs the user, and GitOps tools
+// should show it as Degraded, not as progressing forever.
+func stallFromParts(res observe.Result) *observe.Stall {
+	for _, p := range res.Parts {
+		if p.Reason == v1alpha1.ReasonProgressDeadlineExceeded {
+			return &observe.Stall{Reason: p.Reason, Message: "spec.workload: " + p.Message}
+		}
+	}
+	return nil
 }
 
 // awaitingLoadBalancer is true while a load-balancer address is missing:

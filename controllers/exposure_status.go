@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
+	"github.com/exposure-operator/exposure-operator/controllers/names"
 	"github.com/exposure-operator/exposure-operator/controllers/observe"
 )
 
@@ -24,7 +25,7 @@ func (r *ExposureReconciler) writeStatus(ctx context.Context, exp *v1alpha1.Expo
 	}
 	before := exp.DeepCopy()
 	exp.Status = next
-	if err := r.Client.Status().Patch(ctx, exp, client.MergeFrom(before)); err != nil {
+	if err := r.Client.Status().Patch(ctx, exp, client.MergeFrom(before), client.FieldOwner(names.FieldOwner)); err != nil {
 		return fmt.Errorf("writing status: %w", err)
 	}
 	r.recordTransitions(exp, before.Status.Conditions, next.Conditions)

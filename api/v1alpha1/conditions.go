@@ -189,4 +189,9 @@ const (
 	// that it cannot assign an address (MetalLB's AllocationFailed Event,
 	// whose message says why).
 	ReasonAllocationFailed = "AllocationFailed"
+
+	// ReasonProgressDeadlineExceeded: the Deployment's rollout stopped
+	// making progress (image not found, crash loop, no room to schedule);
+	// the Exposure is Stalled until the workload is fixed.
+	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
 )

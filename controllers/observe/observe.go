@@ -460,6 +460,11 @@ func (s *addressSet) ingress(ing *networkingv1.Ingress) {
 		return
 	}
 	firstIP, statusHost, statusHostname := ingressStatusAddress(ing)
+	if statusHost == "" {
+		// Until an ingress controller admits the Ingress and publishes an
+		// address, no URL answers: report none rather than a promise.
+		return
+	}
 	add := func(scheme, host, hostname, path string) {
 		s.add(v1alpha1.ExposureAddress{
 			Type: v1alpha1.AddressIngress, URL: scheme + "://" + urlHost(host) + path,
@@ -627,6 +632,10 @@ func workloadPart(d *appsv1.Deployment, name string) metav1.Condition {
 	if c := deploymentCondition(d, appsv1.DeploymentProgressing); c != nil &&
 		c.Status == corev1.ConditionFalse && c.Reason == "ProgressDeadlineExceeded" {
 		stuck = "; the rollout exceeded its progress deadline: " + c.Message
+	}
+	if stuck != "" {
+		return cond(t, false, v1alpha1.ReasonProgressDeadlineExceeded,
+			fmt.Sprintf("%d of %d replicas updated, %d available%s", d.Status.UpdatedReplicas, desired, d.Status.AvailableReplicas, stuck))
 	}
 	if d.Status.UpdatedReplicas < desired {
 		return cond(t, false, v1alpha1.ReasonRolloutInProgress,

@@ -140,20 +140,20 @@ func TestAddresses(t *testing.T) {
 				{"api.example.com", []string{"/"}},
 				{"deep.api.example.com", []string{"/"}},
 				{"other.example.org", []string{"/"}},
-			}, []string{"shop.example.com", "*.example.com"})},
+			}, []string{"shop.example.com", "*.example.com"}, ingIP("192.168.60.1"))},
 		want: []addr{
-			{Type: v1alpha1.AddressIngress, URL: "https://shop.example.com/", Hostname: "shop.example.com"},
-			{Type: v1alpha1.AddressIngress, URL: "https://api.example.com/", Hostname: "api.example.com"},
-			{Type: v1alpha1.AddressIngress, URL: "http://deep.api.example.com/", Hostname: "deep.api.example.com"},
-			{Type: v1alpha1.AddressIngress, URL: "http://other.example.org/", Hostname: "other.example.org"},
+			{Type: v1alpha1.AddressIngress, URL: "https://shop.example.com/", Hostname: "shop.example.com", Address: "192.168.60.1"},
+			{Type: v1alpha1.AddressIngress, URL: "https://api.example.com/", Hostname: "api.example.com", Address: "192.168.60.1"},
+			{Type: v1alpha1.AddressIngress, URL: "http://deep.api.example.com/", Hostname: "deep.api.example.com", Address: "192.168.60.1"},
+			{Type: v1alpha1.AddressIngress, URL: "http://other.example.org/", Hostname: "other.example.org", Address: "192.168.60.1"},
 		},
 		wantExternal: "shop.example.com",
 	}, {
-		name: "Ingress: a rule without host is omitted while the Ingress has no address",
+		name: "Ingress: no URL at all while no ingress controller admitted the Ingress",
 		in: Input{Exposure: exposure(withIngress()),
 			Ingress: ingress([]rule{{"", []string{"/"}}, {"shop.example.com", []string{"/"}}}, nil)},
-		want:         []addr{{Type: v1alpha1.AddressIngress, URL: "http://shop.example.com/", Hostname: "shop.example.com"}},
-		wantExternal: "shop.example.com",
+		want:         nil,
+		wantExternal: "",
 	}, {
 		name: "Ingress: a rule without host uses the status address (hostname)",
 		in: Input{Exposure: exposure(withIngress()),
@@ -178,11 +178,11 @@ func TestAddresses(t *testing.T) {
 	}, {
 		name: "Ingress: regular-expression path is shown as the prefix a client requests",
 		in: Input{Exposure: exposure(withIngress()), Ingress: func() *networkingv1.Ingress {
-			ing := ingress([]rule{{"shop.example.com", []string{"/shop(/|$)(.*)"}}}, nil)
+			ing := ingress([]rule{{"shop.example.com", []string{"/shop(/|$)(.*)"}}}, nil, ingIP("192.168.60.1"))
 			ing.Spec.Rules[0].HTTP.Paths[0].PathType = ptrTo(networkingv1.PathTypeImplementationSpecific)
 			return ing
 		}()},
-		want:         []addr{{Type: v1alpha1.AddressIngress, URL: "http://shop.example.com/shop", Hostname: "shop.example.com"}},
+		want:         []addr{{Type: v1alpha1.AddressIngress, URL: "http://shop.example.com/shop", Hostname: "shop.example.com", Address: "192.168.60.1"}},
 		wantExternal: "shop.example.com",
 	}, {
 		name: "ExternalName: DNS name without port and the alias target",
@@ -329,8 +329,8 @@ func TestParts(t *testing.T) {
 					Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse,
 					Reason: "ProgressDeadlineExceeded", Message: `ReplicaSet "web-7d9c" has timed out progressing.`})
 			})},
-		want: []string{"WorkloadAvailable=False/RolloutInProgress", svcOK, epOK},
-		msg:  "1 of 3 replicas updated; the rollout exceeded its progress deadline",
+		want: []string{"WorkloadAvailable=False/ProgressDeadlineExceeded", svcOK, epOK},
+		msg:  "1 of 3 replicas updated, 1 available; the rollout exceeded its progress deadline",
 	}, {
 		name: "workload: updated but not yet available",
 		in: Input{Exposure: exposure(withWorkload(3)), Service: clusterIPSvc,
