@@ -18,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/exposure-operator/exposure-operator/internal/delivery"
@@ -60,7 +61,7 @@ func build(args []string) error {
 	if fs.NArg() != 1 {
 		return errors.New("build: want exactly one kustomization directory")
 	}
-	dir := strings.TrimSuffix(fs.Arg(0), "/")
+	dir := filepath.ToSlash(filepath.Clean(fs.Arg(0)))
 	b, err := delivery.BuildYAML(dir, delivery.BuildOptions{
 		Image:            *image,
 		AllowOutsideRoot: *outsideRoot || delivery.OutsideRoot[dir],
