@@ -110,3 +110,52 @@ $(GOLANGCI_LINT):
 	@mkdir -p $(TOOLS)
 	GOBIN=$(TOOLS) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	mv $(TOOLS)/golangci-lint $@
+
+##@ Delivery
+# The installer and the OLM bundle, built by hack/kustomizebuild with
+# sigs.k8s.io/kustomize/api: no kustomize or operator-sdk binary is needed.
+
+# The release: the CSV is exposure-operator.v$(VERSION) and runs $(IMG).
+VERSION ?= 0.1.0
+# The CSV's createdAt: a fixed setting, never the clock, so that running
+# `make bundle` twice gives no diff. Set it when cutting a release.
+BUNDLE_CREATED_AT ?= 2026-11-22T00:00:00Z
+BUNDLE_CHANNELS ?= stable,candidate
+BUNDLE_DEFAULT_CHANNEL ?= stable
+# The Kubernetes version the bundle's deprecated-API check targets (the
+# CSV's minKubeVersion).
+BUNDLE_K8S_VERSION ?= 1.31.0
+KUSTOMIZEBUILD ?= go run ./hack/kustomizebuild
+BUNDLE_FLAGS = -version $(VERSION) -image $(IMG) -created-at $(BUNDLE_CREATED_AT) -channels $(BUNDLE_CHANNELS) -default-channel $(BUNDLE_DEFAULT_CHANNEL)
+# undeploy: set to true to ignore objects that are already gone.
+ignore-not-found ?= false
+# undeploy: how long to wait for the operator to finalize the Exposures.
+UNDEPLOY_TIMEOUT ?= 5m
+
+.PHONY: build-installer
+build-installer: manifests ## Write dist/install.yaml (CRD, RBAC, manager, policy, metrics Service) from config/default for IMG.
+	$(KUSTOMIZEBUILD) build -image $(IMG) -o dist/install.yaml config/default
+
+.PHONY: deploy
+deploy: manifests $(KUBECTL) ## Install the operator (config/default, image IMG) into the current kubeconfig's cluster.
+	$(KUSTOMIZEBUILD) build -image $(IMG) config/default | $(KUBECTL) apply --server-side -f -
+
+.PHONY: undeploy
+undeploy: $(KUBECTL) ## Remove the operator, its CRD and with it every Exposure from the current kubeconfig's cluster.
+	@# Exposures first, while the operator still runs to finalize them
+	@# (operator-made MetalLB pools live outside their namespace).
+	if $(KUBECTL) get crd exposures.exposure.dev >/dev/null 2>&1; then \
+		$(KUBECTL) delete exposures.exposure.dev --all --all-namespaces --wait --timeout=$(UNDEPLOY_TIMEOUT); \
+	fi
+	$(KUSTOMIZEBUILD) build -image $(IMG) config/default | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
+
+.PHONY: bundle
+bundle: manifests ## Generate the OLM bundle (bundle/, bundle.Dockerfile) from config/manifests and the samples, then validate it.
+	$(KUSTOMIZEBUILD) bundle $(BUNDLE_FLAGS)
+	$(KUSTOMIZEBUILD) validate -k8s-version $(BUNDLE_K8S_VERSION) bundle
+
+.PHONY: verify-bundle
+verify-bundle: ## Fail if bundle/ or dist/install.yaml differ from a fresh build, or the bundle has any validation error or warning.
+	$(KUSTOMIZEBUILD) bundle -check $(BUNDLE_FLAGS)
+	$(KUSTOMIZEBUILD) build -image $(IMG) config/default | diff -u dist/install.yaml - || { echo "dist/install.yaml is stale: run 'make build-installer' and commit" >&2; exit 1; }
+	$(KUSTOMIZEBUILD) validate -k8s-version $(BUNDLE_K8S_VERSION) bundle
