@@ -115,7 +115,7 @@ func TestInstallerContents(t *testing.T) {
 	d := find(t, objs, "Deployment", "exposure-operator-controller-manager")
 	c := managerContainer(t, d)
 	args, _, _ := unstructured.NestedStringSlice(c, "args")
-	want := []string{"--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081", "--policy-file=/etc/exposure-operator/policy.yaml"}
+	want := []string{"--leader-elect", "--metrics-bind-address=:8443", "--metrics-secure", "--health-probe-bind-address=:8081", "--policy-file=/etc/exposure-operator/policy.yaml"}
 	if !reflect.DeepEqual(args, want) {
 		t.Errorf("manager args %q, want %q", args, want)
 	}
