@@ -65,6 +65,7 @@ controlplane: ## Build kube-apiserver and etcd from the Go module proxy into bin
 
 .PHONY: test
 test: controlplane ## Unit and integration tests against a real kube-apiserver + etcd.
+	@echo "make test: integration tests run against $$($(KUBEBUILDER_ASSETS)/kube-apiserver --version) and etcd $$($(KUBEBUILDER_ASSETS)/etcd --version | awk '/etcd Version/ {print $$3}') from $(KUBEBUILDER_ASSETS)"
 	go test $(GO_TEST_FLAGS) $$(go list ./... | grep -v /test/e2e) 2>&1 | tee $(LOCALBIN)/test.log
 
 .PHONY: update-golden

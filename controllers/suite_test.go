@@ -272,9 +272,12 @@ func actAsDeploymentController(t *testing.T, ns, name string) {
 func actAsEndpointSliceController(t *testing.T, ns, svcName string, podIPs ...string) {
 	t.Helper()
 	svc := &corev1.Service{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: svcName}, svc); err != nil {
-		t.Fatalf("getting Service: %v", err)
-	}
+	eventually(t, 10*time.Second, func() string {
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: svcName}, svc); err != nil {
+			return "getting Service: " + err.Error()
+		}
+		return ""
+	})
 	labels := map[string]string{}
 	for k, v := range svc.Labels {
 		labels[k] = v
@@ -365,4 +368,13 @@ func eventsFor(t *testing.T, ns, name string) []eventsv1.Event {
 		}
 	}
 	return out
+}
+
+// TestControlPlaneIsReal guards the premise of this package: the tests talk
+// to a real kube-apiserver of the pinned version, not to a fake.
+func TestControlPlaneIsReal(t *testing.T) {
+	if !strings.HasPrefix(env.Version, "v1.37.") {
+		t.Fatalf("kube-apiserver %s, want v1.37.x (hack/k8sbins/go.mod)", env.Version)
+	}
+	t.Logf("kube-apiserver %s", env.Version)
 }

@@ -244,9 +244,12 @@ func actAsDeploymentController(t *testing.T, ns, name string) {
 func actAsEndpointSliceController(t *testing.T, ns, svcName string, podIPs ...string) {
 	t.Helper()
 	svc := &corev1.Service{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: svcName}, svc); err != nil {
-		t.Fatalf("getting Service: %v", err)
-	}
+	eventually(t, 10*time.Second, func() string {
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: svcName}, svc); err != nil {
+			return "getting Service: " + err.Error()
+		}
+		return ""
+	})
 	labels := map[string]string{}
 	for k, v := range svc.Labels {
 		labels[k] = v
