@@ -33,10 +33,10 @@ import (
 
 // Options are the process-level settings of the manager.
 type Options struct {
-	MetricsAddr      string
+	MetricsAddr string
 	// MetricsSecure serves metrics over HTTPS with authentication and
 	// authorization through the API server.
-	MetricsSecure bool
+	MetricsSecure    bool
 	ProbeAddr        string
 	LeaderElection   bool
 	LeaderElectionID string
@@ -69,7 +69,7 @@ func DefaultOptions() Options {
 func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	ours := labels.SelectorFromSet(labels.Set{names.ManagedByLabel: names.ManagedByValue})
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                  scheme.Scheme,
+		Scheme: scheme.Scheme,
 		Metrics: metricsserver.Options{
 			BindAddress:   o.MetricsAddr,
 			SecureServing: o.MetricsSecure,

@@ -28,20 +28,8 @@ var (
 // is copied into this repository.
 func MetalLBCRDPaths() ([]string, error) {
 	metalLBDirOnce.Do(func() {
-		cmd := exec.Command("go", "mod", "download", "-json", "go.universe.tf/metallb@"+MetalLBVersion)
-		cmd.Dir = os.TempDir() // outside the project module: no go.mod changes
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GO111MODULE=on")
-		out, err := cmd.Output()
-		if err != nil {
-			metalLBDirErr = fmt.Errorf("go mod download go.universe.tf/metallb@%s: %w", MetalLBVersion, err)
-			return
-		}
-		var m struct{ Dir string }
-		if err := json.Unmarshal(out, &m); err != nil || m.Dir == "" {
-			metalLBDirErr = fmt.Errorf("go mod download gave no module directory: %v (%s)", err, out)
-			return
-		}
-		metalLBDir = filepath.Join(m.Dir, "config", "crd", "bases")
+		dir, err := ModuleDir("go.universe.tf/metallb@" + MetalLBVersion)
+		metalLBDir, metalLBDirErr = filepath.Join(dir, "config", "crd", "bases"), err
 	})
 	if metalLBDirErr != nil {
 		return nil, metalLBDirErr
@@ -55,6 +43,27 @@ func MetalLBCRDPaths() ([]string, error) {
 		paths = append(paths, p)
 	}
 	return paths, nil
+}
+
+// ModuleDir returns the directory of a module version in the Go module
+// cache, downloading it through the module proxy when missing. It runs
+// outside the project's module, so the project's go.mod is not touched.
+func ModuleDir(modAtVersion string) (string, error) {
+	cmd := exec.Command("go", "mod", "download", "-json", modAtVersion)
+	cmd.Dir = os.TempDir()
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GO111MODULE=on")
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go mod download %s: %w", modAtVersion, err)
+	}
+	var m struct{ Dir string }
+	if err := json.Unmarshal(out, &m); err != nil {
+		return "", fmt.Errorf("go mod download %s: %w", modAtVersion, err)
+	}
+	if m.Dir == "" {
+		return "", fmt.Errorf("go mod download %s gave no module directory: %s", modAtVersion, out)
+	}
+	return m.Dir, nil
 }
 
 // NADCRDPath is the test CRD for Multus NetworkAttachmentDefinitions.

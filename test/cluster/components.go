@@ -2,11 +2,8 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -42,21 +39,6 @@ const (
 	FakeNodeAnnotation = "kwok.x-k8s.io/node"
 )
 
-func moduleDir(modAtVersion string) (string, error) {
-	cmd := exec.Command("go", "mod", "download", "-json", modAtVersion)
-	cmd.Dir = os.TempDir()
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("go mod download %s: %w", modAtVersion, err)
-	}
-	var m struct{ Dir string }
-	if err := json.Unmarshal(out, &m); err != nil || m.Dir == "" {
-		return "", fmt.Errorf("go mod download %s gave no directory: %v", modAtVersion, err)
-	}
-	return m.Dir, nil
-}
-
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -67,7 +49,7 @@ func freePort() (int, error) {
 }
 
 func (c *Cluster) startKwok(ctx context.Context, bins string) error {
-	dir, err := moduleDir(kwokModule)
+	dir, err := testenv.ModuleDir(kwokModule)
 	if err != nil {
 		return err
 	}

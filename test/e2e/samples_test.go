@@ -252,6 +252,3 @@ func checkPodsAndEndpoints(t *testing.T, exp *v1alpha1.Exposure, svc *corev1.Ser
 func runtimeFromUnstructured(u *unstructured.Unstructured, into any) error {
 	return runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, into)
 }
-
-
-

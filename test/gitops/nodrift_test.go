@@ -127,7 +127,7 @@ func TestNoDriftUnderArgoCDServerSideApply(t *testing.T) {
 				if mf.Manager == argoFieldManager || mf.Subresource != "" || mf.FieldsV1 == nil {
 					continue
 				}
-				fields := string(mf.FieldsV1.Raw)
+				fields := mf.FieldsV1.GetRawString()
 				for _, f := range []string{`"f:spec"`, `"f:labels"`, `"f:annotations"`} {
 					if strings.Contains(fields, f) {
 						t.Errorf("field manager %q (%s) owns %s of the Exposure: a sync would conflict or revert it: %s",
