@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
+	"github.com/exposure-operator/exposure-operator/internal/testenv"
 )
 
 var ctx = context.Background()
@@ -111,23 +112,9 @@ func waitReady(t *testing.T, ns, name string, timeout time.Duration) *v1alpha1.E
 	return exp
 }
 
-func conditions(e *v1alpha1.Exposure) string {
-	var s []string
-	for _, c := range e.Status.Conditions {
-		s = append(s, fmt.Sprintf("%s=%s(%s: %s)", c.Type, c.Status, c.Reason, c.Message))
-	}
-	return strings.Join(s, ", ")
-}
+func conditions(e *v1alpha1.Exposure) string { return testenv.ConditionsString(e) }
 
 func eventually(t *testing.T, timeout time.Duration, cond func() string) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		if last = cond(); last == "" {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("not within %s: %s", timeout, last)
+	testenv.Eventually(t, timeout, cond)
 }

@@ -6,24 +6,17 @@ package gitops
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -133,24 +126,12 @@ func createExposure(t *testing.T, ns, manifest string) *v1alpha1.Exposure {
 // eventually polls cond until it returns "" or the timeout passes.
 func eventually(t *testing.T, timeout time.Duration, cond func() string) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		if last = cond(); last == "" {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("condition not met within %s: %s", timeout, last)
+	testenv.Eventually(t, timeout, cond)
 }
 
 func getExposure(t *testing.T, ns, name string) *v1alpha1.Exposure {
 	t.Helper()
-	exp := &v1alpha1.Exposure{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, exp); err != nil {
-		t.Fatalf("getting Exposure: %v", err)
-	}
-	return exp
+	return testenv.GetExposure(t, env.Client, ns, name)
 }
 
 // getExposureUnstructured reads an Exposure as the GitOps tools see it: the
@@ -169,21 +150,7 @@ func getExposureUnstructured(t *testing.T, ns, name string) *unstructured.Unstru
 // reason, when given) for the current generation.
 func waitCondition(t *testing.T, ns, name, condType string, status metav1.ConditionStatus, reason string) *v1alpha1.Exposure {
 	t.Helper()
-	var exp *v1alpha1.Exposure
-	eventually(t, 20*time.Second, func() string {
-		exp = getExposure(t, ns, name)
-		c := meta.FindStatusCondition(exp.Status.Conditions, condType)
-		switch {
-		case exp.Status.ObservedGeneration != exp.Generation:
-			return fmt.Sprintf("observedGeneration %d, generation %d", exp.Status.ObservedGeneration, exp.Generation)
-		case c == nil:
-			return fmt.Sprintf("no %s condition; conditions: %s", condType, conditionsString(exp))
-		case c.Status != status || (reason != "" && c.Reason != reason):
-			return fmt.Sprintf("%s is %s/%s, want %s/%s; conditions: %s", condType, c.Status, c.Reason, status, reason, conditionsString(exp))
-		}
-		return ""
-	})
-	return exp
+	return testenv.WaitCondition(t, env.Client, ns, name, condType, status, reason)
 }
 
 // waitSteady waits until the Exposure's resourceVersion stops changing, so
@@ -205,11 +172,7 @@ func waitSteady(t *testing.T, ns, name string) {
 }
 
 func conditionsString(exp *v1alpha1.Exposure) string {
-	var parts []string
-	for _, c := range exp.Status.Conditions {
-		parts = append(parts, fmt.Sprintf("%s=%s(%s: %s)", c.Type, c.Status, c.Reason, c.Message))
-	}
-	return strings.Join(parts, ", ")
+	return testenv.ConditionsString(exp)
 }
 
 // --- stand-ins for the controllers the integration control plane lacks,
@@ -218,76 +181,18 @@ func conditionsString(exp *v1alpha1.Exposure) string {
 // actAsDeploymentController marks a Deployment rolled out and available.
 func actAsDeploymentController(t *testing.T, ns, name string) {
 	t.Helper()
-	eventually(t, 10*time.Second, func() string {
-		d := &appsv1.Deployment{}
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, d); err != nil {
-			return err.Error()
-		}
-		r := ptr.Deref(d.Spec.Replicas, 1)
-		d.Status = appsv1.DeploymentStatus{
-			ObservedGeneration: d.Generation,
-			Replicas:           r, UpdatedReplicas: r, ReadyReplicas: r, AvailableReplicas: r,
-			Conditions: []appsv1.DeploymentCondition{{
-				Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable",
-				LastUpdateTime: metav1.Now(), LastTransitionTime: metav1.Now(),
-			}},
-		}
-		if err := env.Client.Status().Update(context.Background(), d); err != nil {
-			return err.Error()
-		}
-		return ""
-	})
+	testenv.ActAsDeploymentController(t, env.Client, ns, name)
 }
 
 // actAsEndpointSliceController writes the EndpointSlice kube-controller-
 // manager would for a Service with ready pods.
 func actAsEndpointSliceController(t *testing.T, ns, svcName string, podIPs ...string) {
 	t.Helper()
-	svc := &corev1.Service{}
-	eventually(t, 10*time.Second, func() string {
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: svcName}, svc); err != nil {
-			return "getting Service: " + err.Error()
-		}
-		return ""
-	})
-	labels := map[string]string{}
-	for k, v := range svc.Labels {
-		labels[k] = v
-	}
-	labels[discoveryv1.LabelServiceName] = svcName
-	labels[discoveryv1.LabelManagedBy] = "endpointslice-controller.k8s.io"
-	s := &discoveryv1.EndpointSlice{
-		ObjectMeta: metav1.ObjectMeta{
-			Namespace: ns, GenerateName: svcName + "-", Labels: labels,
-			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(svc, corev1.SchemeGroupVersion.WithKind("Service"))},
-		},
-		AddressType: discoveryv1.AddressTypeIPv4,
-	}
-	for _, ip := range podIPs {
-		s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{
-			Addresses: []string{ip}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}, NodeName: ptr.To("node-a"),
-		})
-	}
-	for _, p := range svc.Spec.Ports {
-		s.Ports = append(s.Ports, discoveryv1.EndpointPort{Name: ptr.To(p.Name), Port: ptr.To(p.TargetPort.IntVal), Protocol: ptr.To(p.Protocol)})
-	}
-	if err := env.Client.Create(context.Background(), s); err != nil {
-		t.Fatalf("creating EndpointSlice: %v", err)
-	}
+	testenv.ActAsEndpointSliceController(t, env.Client, ns, svcName, podIPs...)
 }
 
 // actAsIngressController publishes an address on an Ingress.
 func actAsIngressController(t *testing.T, ns, name, ip string) {
 	t.Helper()
-	eventually(t, 10*time.Second, func() string {
-		ing := &networkingv1.Ingress{}
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, ing); err != nil {
-			return err.Error()
-		}
-		ing.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{IP: ip}}
-		if err := env.Client.Status().Update(context.Background(), ing); err != nil {
-			return err.Error()
-		}
-		return ""
-	})
+	testenv.ActAsIngressController(t, env.Client, ns, name, ip)
 }
