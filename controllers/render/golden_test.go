@@ -82,6 +82,12 @@ func renderYAML(t *testing.T, exp *v1alpha1.Exposure) []byte {
 	if err != nil {
 		t.Fatalf("render: %v", err)
 	}
+	for _, o := range objs {
+		// The applier deep-copies what render returns: content must be
+		// what unstructured objects can hold (int64, not int), or this
+		// panics, as it once did for patched objects.
+		_ = o.DeepCopy()
+	}
 	var buf bytes.Buffer
 	for _, o := range objs {
 		b, err := yaml.Marshal(o.Object)

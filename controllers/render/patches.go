@@ -5,6 +5,7 @@ import (
 	"maps"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -81,8 +82,15 @@ func kustomizePatch(objs []*unstructured.Unstructured, p v1alpha1.Patch) ([]*uns
 	}
 	out := make([]*unstructured.Unstructured, 0, res.Size())
 	for _, r := range res.Resources() {
-		m, err := r.Map()
+		// Through JSON, as the API machinery decodes objects: kustomize's
+		// maps hold Go ints, which unstructured content cannot carry (its
+		// DeepCopy panics on them); whole numbers must be int64.
+		b, err := r.MarshalJSON()
 		if err != nil {
+			return nil, err
+		}
+		m := map[string]any{}
+		if err := utiljson.Unmarshal(b, &m); err != nil {
 			return nil, err
 		}
 		out = append(out, &unstructured.Unstructured{Object: m})

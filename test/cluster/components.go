@@ -202,13 +202,18 @@ func (c *Cluster) startTraefik(ctx context.Context, bins string) error {
 	if err := client.IgnoreAlreadyExists(c.Client.Create(ctx, svc)); err != nil {
 		return err
 	}
-	class := &networkingv1.IngressClass{
-		ObjectMeta: metav1.ObjectMeta{Name: "traefik",
+	// Traefik serves the default class, and the class "nginx" that
+	// samples name, so that manifests written for ingress-nginx work here.
+	for _, class := range []*networkingv1.IngressClass{
+		{ObjectMeta: metav1.ObjectMeta{Name: "traefik",
 			Annotations: map[string]string{networkingv1.AnnotationIsDefaultIngressClass: "true"}},
-		Spec: networkingv1.IngressClassSpec{Controller: "traefik.io/ingress-controller"},
-	}
-	if err := client.IgnoreAlreadyExists(c.Client.Create(ctx, class)); err != nil {
-		return err
+			Spec: networkingv1.IngressClassSpec{Controller: "traefik.io/ingress-controller"}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "nginx"},
+			Spec: networkingv1.IngressClassSpec{Controller: "traefik.io/ingress-controller"}},
+	} {
+		if err := client.IgnoreAlreadyExists(c.Client.Create(ctx, class)); err != nil {
+			return err
+		}
 	}
 	port, err := freePort()
 	if err != nil {

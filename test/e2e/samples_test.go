@@ -62,6 +62,11 @@ func TestSamples(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ns := newNamespace(t, name)
+			t.Cleanup(func() {
+				if t.Failed() {
+					dumpNamespace(t, ns)
+				}
+			})
 			objs := decodeAll(t, f)
 			for _, o := range objs {
 				if o.GetKind() != "Exposure" {
@@ -251,4 +256,25 @@ func checkPodsAndEndpoints(t *testing.T, exp *v1alpha1.Exposure, svc *corev1.Ser
 
 func runtimeFromUnstructured(u *unstructured.Unstructured, into any) error {
 	return runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, into)
+}
+
+// dumpNamespace logs the pods and Deployments of a namespace, to tell
+// from a failed run what the cluster's controllers did.
+func dumpNamespace(t *testing.T, ns string) {
+	t.Helper()
+	pods := &corev1.PodList{}
+	_ = k8s.List(ctx, pods, client.InNamespace(ns))
+	for _, p := range pods.Items {
+		t.Logf("pod %s: phase %s, node %q, ip %q, conditions %+v", p.Name, p.Status.Phase, p.Spec.NodeName, p.Status.PodIP, p.Status.Conditions)
+	}
+	deps := &appsv1.DeploymentList{}
+	_ = k8s.List(ctx, deps, client.InNamespace(ns))
+	for _, d := range deps.Items {
+		t.Logf("deployment %s: %+v", d.Name, d.Status)
+	}
+	events := &corev1.EventList{}
+	_ = k8s.List(ctx, events, client.InNamespace(ns))
+	for _, e := range events.Items {
+		t.Logf("event %s %s/%s: %s %s", e.Type, e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Reason, e.Message)
+	}
 }
