@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -107,7 +108,11 @@ func run() error {
 		fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", a.Type, addr, a.Port, detail)
 	}
 	_ = w.Flush()
-	fmt.Printf("\nThe cluster keeps running. Poke around with:\n  export KUBECONFIG=%s\n  kubectl get exposures -A\nCtrl-C stops everything.\n", c.Kubeconfig)
+	kubectl := "kubectl"
+	if _, err := exec.LookPath("kubectl"); err != nil {
+		kubectl = filepath.Join(root, "bin", "k8s", "current", "kubectl") + "   # build it first: hack/controlplane.sh kubectl"
+	}
+	fmt.Printf("\nThe cluster keeps running. Poke around with:\n  export KUBECONFIG=%s\n  %s get exposures -A\nCtrl-C stops everything.\n", c.Kubeconfig, kubectl)
 	<-ctx.Done()
 	fmt.Println("\nlocalrun: stopping")
 	return nil
