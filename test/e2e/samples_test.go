@@ -27,11 +27,15 @@ import (
 // cluster assigns from automatically, and "shared", which tenants name.
 // Their addresses are data for MetalLB; nothing is sent to them.
 var adminPools = map[string]struct {
-	addresses []any
-	auto      bool
+	addresses  []any
+	auto       bool
+	namespaces []any
 }{
-	"e2e-default": {[]any{"192.168.50.40-192.168.50.63"}, true},
-	"shared":      {[]any{"192.168.60.0/28"}, false},
+	"e2e-default": {[]any{"192.168.50.40-192.168.50.63"}, true, nil},
+	"shared":      {[]any{"192.168.60.0/28"}, false, nil},
+	// A pool the admin reserved for another namespace: MetalLB refuses to
+	// allocate from it elsewhere.
+	"reserved": {[]any{"192.168.60.16/28"}, false, []any{"somebody-else"}},
 }
 
 func ensureAdminPools(t *testing.T) {
@@ -42,6 +46,9 @@ func ensureAdminPools(t *testing.T) {
 			"metadata": map[string]any{"namespace": "metallb-system", "name": name},
 			"spec":     map[string]any{"addresses": p.addresses, "autoAssign": p.auto},
 		}}
+		if p.namespaces != nil {
+			_ = unstructured.SetNestedSlice(u.Object, p.namespaces, "spec", "serviceAllocation", "namespaces")
+		}
 		if err := k8s.Create(ctx, u); err != nil && !apierrors.IsAlreadyExists(err) {
 			t.Fatalf("creating admin pool %s: %v", name, err)
 		}
@@ -277,4 +284,30 @@ func dumpNamespace(t *testing.T, ns string) {
 	for _, e := range events.Items {
 		t.Logf("event %s %s/%s: %s %s", e.Type, e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Reason, e.Message)
 	}
+}
+
+// TestMetalLBRefusalIsReported: when MetalLB refuses to allocate (here: a
+// pool reserved for another namespace), its AllocationFailed Event becomes
+// the AddressesAssigned condition, with MetalLB's own words.
+func TestMetalLBRefusalIsReported(t *testing.T) {
+	ensureAdminPools(t)
+	ns := newNamespace(t, "refused")
+	applyExposure(t, ns, `
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80}]
+  service: {type: LoadBalancer}
+  loadBalancer: {pool: reserved}
+`)
+	eventually(t, 60*time.Second, func() string {
+		exp := getExposure(t, ns, "web")
+		for _, c := range exp.Status.Conditions {
+			if c.Type == v1alpha1.ConditionAddressesAssigned && c.Reason == v1alpha1.ReasonAllocationFailed {
+				t.Logf("AddressesAssigned: %s", c.Message)
+				return ""
+			}
+		}
+		return "no AllocationFailed condition: " + conditions(exp)
+	})
 }
