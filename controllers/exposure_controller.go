@@ -126,7 +126,7 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		stall = firstStall(stall, s)
 	}
 
-	in, err := r.readLive(ctx, exp, desired)
+	in, err := r.readLive(ctx, exp, desired, stall != nil && stall.Reason == v1alpha1.ReasonConflict)
 	if err != nil {
 		return ctrl.Result{}, err
 	}

@@ -370,6 +370,9 @@ spec:
 	if c := findCond(exp, v1alpha1.ConditionStalled); !strings.Contains(c.Message, "Service "+ns+"/web") {
 		t.Errorf("the Stalled message must name the object: %q", c.Message)
 	}
+	if c := findCond(exp, v1alpha1.ConditionServiceReady); c == nil || c.Reason != v1alpha1.ReasonConflict {
+		t.Errorf("ServiceReady must say the Service is someone else's: %s", conditionsString(exp))
+	}
 	if c := findCond(exp, v1alpha1.ConditionReady); c.Status != metav1.ConditionFalse || c.Reason != v1alpha1.ReasonConflict {
 		t.Errorf("Ready must be False with reason Conflict: %s", conditionsString(exp))
 	}

@@ -9,6 +9,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -20,7 +21,7 @@ import (
 
 // readLive gathers, from the informer caches only, the live objects that
 // observe turns into status.
-func (r *ExposureReconciler) readLive(ctx context.Context, exp *v1alpha1.Exposure, desired []*unstructured.Unstructured) (observe.Input, error) {
+func (r *ExposureReconciler) readLive(ctx context.Context, exp *v1alpha1.Exposure, desired []*unstructured.Unstructured, conflicted bool) (observe.Input, error) {
 	in := observe.Input{Exposure: exp, ClusterDomain: r.clusterDomain()}
 	for _, d := range desired {
 		rs := v1alpha1.ResourceStatus{APIVersion: d.GetAPIVersion(), Kind: d.GetKind(), Name: d.GetName()}
@@ -44,6 +45,14 @@ func (r *ExposureReconciler) readLive(ctx context.Context, exp *v1alpha1.Exposur
 		return in, err
 	} else if found && isOwnedBy(svc, exp) {
 		in.Service = svc
+	} else if found || conflicted {
+		// The cache holds only our Services: a foreign one is looked up
+		// on the API server, and only while a conflict is reported.
+		m := &metav1.PartialObjectMetadata{}
+		m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Service"))
+		if err := r.APIReader.Get(ctx, key(names.Service(exp.Name)), m); err == nil {
+			in.ServiceIsForeign = !isOwnedBy(m, exp)
+		}
 	}
 	if in.Service != nil {
 		slices := &discoveryv1.EndpointSliceList{}

@@ -44,8 +44,11 @@ type Input struct {
 	// Deployment is the live workload; nil if absent or the backend is not
 	// a workload.
 	Deployment *appsv1.Deployment
-	// Service is the live Service; nil if absent.
+	// Service is the live Service; nil if absent or someone else's.
 	Service *corev1.Service
+	// ServiceIsForeign is true when a Service of the name exists but is
+	// not the Exposure's (the reconcile reports the conflict).
+	ServiceIsForeign bool
 	// EndpointSlices are every slice of the Service (label
 	// kubernetes.io/service-name).
 	EndpointSlices []discoveryv1.EndpointSlice
@@ -537,7 +540,7 @@ func parts(in Input, e *v1alpha1.Exposure, st v1alpha1.ServiceType) []metav1.Con
 	if e.Spec.Workload != nil {
 		out = append(out, workloadPart(in.Deployment, names.Deployment(e.Name)))
 	}
-	out = append(out, servicePart(in.Service, names.Service(e.Name)))
+	out = append(out, servicePart(in.Service, in.ServiceIsForeign, names.Service(e.Name)))
 	if st != v1alpha1.ServiceTypeExternalName {
 		out = append(out, endpointsPart(in, e))
 	}
@@ -653,9 +656,11 @@ func workloadPart(d *appsv1.Deployment, name string) metav1.Condition {
 		fmt.Sprintf("%d of %d replicas available%s", d.Status.AvailableReplicas, desired, stuck))
 }
 
-func servicePart(svc *corev1.Service, name string) metav1.Condition {
+func servicePart(svc *corev1.Service, foreign bool, name string) metav1.Condition {
 	const t = v1alpha1.ConditionServiceReady
 	switch {
+	case svc == nil && foreign:
+		return cond(t, false, v1alpha1.ReasonConflict, fmt.Sprintf("a Service named %s exists but is not this Exposure's; it is left untouched", name))
 	case svc == nil:
 		return cond(t, false, v1alpha1.ReasonServiceMissing, fmt.Sprintf("Service %s does not exist yet", name))
 	case svc.Spec.Type == corev1.ServiceTypeExternalName:
