@@ -85,6 +85,12 @@ func (r *ExposureReconciler) finalize(ctx context.Context, exp *v1alpha1.Exposur
 // that are not wanted (all of them when want is nil). Kinds whose CRD is
 // absent hold nothing to delete.
 func (r *ExposureReconciler) pruneCrossNamespace(ctx context.Context, exp *v1alpha1.Exposure, owner apply.Owner, want map[string]bool) error {
+	if !controllerutil.ContainsFinalizer(exp, names.Finalizer) {
+		// The finalizer is added before the first object in another
+		// namespace is created: without it there is nothing to look for,
+		// and an ordinary reconcile makes no cross-namespace reads.
+		return nil
+	}
 	ns := r.renderOptions(r.policy()).MetalLBNamespace
 	for _, gvk := range crossNamespaceKinds {
 		served, err := r.served(gvk)

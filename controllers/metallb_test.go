@@ -65,9 +65,13 @@ spec:
 	if err := env.Client.Get(ctx, key(ns, "web"), &corev1.Service{}); err != nil {
 		t.Errorf("the Service must be created even without MetalLB: %v", err)
 	}
-	if !slices.ContainsFunc(eventsFor(t, ns, "web"), func(e eventsv1.Event) bool { return e.Reason == v1alpha1.ReasonMetalLBNotInstalled }) {
-		t.Errorf("want a Warning Event MetalLBNotInstalled")
-	}
+	// Events are sent asynchronously by the recorder.
+	eventually(t, 5*time.Second, func() string {
+		if slices.ContainsFunc(eventsFor(t, ns, "web"), func(e eventsv1.Event) bool { return e.Reason == v1alpha1.ReasonMetalLBNotInstalled }) {
+			return ""
+		}
+		return "no Warning Event MetalLBNotInstalled"
+	})
 
 	// 2. Installing the CRDs is picked up without a restart.
 	paths, err := testenv.MetalLBCRDPaths()

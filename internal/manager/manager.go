@@ -84,6 +84,10 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		// The lease is released on a clean shutdown so a successor takes
 		// over at once instead of waiting for the lease to expire.
 		LeaderElectionReleaseOnCancel: true,
+		// Optional kinds (MetalLB, Multus) are read as unstructured
+		// objects; they too come from informers, started once their CRD
+		// is found, instead of a request per reconcile.
+		Client: client.Options{Cache: &client.CacheOptions{Unstructured: true}},
 		Cache: cache.Options{
 			// managedFields are never read; dropping them roughly halves
 			// the memory of every cached object.
