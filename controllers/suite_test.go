@@ -108,6 +108,13 @@ func startManager(t *testing.T) *runningManager {
 // startManagerWithPolicy runs the manager with a policy document.
 func startManagerWithPolicy(t *testing.T, policyDoc string) *runningManager {
 	t.Helper()
+	return startManagerAs(t, policyDoc, "")
+}
+
+// startManagerAs runs the manager impersonating a user ("" for the test's
+// admin credentials).
+func startManagerAs(t *testing.T, policyDoc, user string) *runningManager {
+	t.Helper()
 	pol, err := policy.Parse([]byte(policyDoc))
 	if err != nil {
 		t.Fatalf("test policy: %v", err)
@@ -116,6 +123,9 @@ func startManagerWithPolicy(t *testing.T, policyDoc string) *runningManager {
 	cfg := rest.CopyConfig(env.Config)
 	cfg.WrapTransport = wc.wrap
 	cfg.QPS, cfg.Burst = 200, 400
+	if user != "" {
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: user}
+	}
 	o := manager.DefaultOptions()
 	o.MetricsAddr, o.ProbeAddr = "0", "0"
 	o.Controller.RetryStalledAfter = time.Second

@@ -1,0 +1,75 @@
+package controllers_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
+	"github.com/exposure-operator/exposure-operator/internal/testenv"
+)
+
+// TestManagerWorksUnderTheGeneratedRBAC runs the manager as a service
+// account bound to exactly config/rbac/role.yaml (generated from the
+// markers) and drives an Exposure with every core front door to Ready: a
+// permission the markers forgot shows up here, not in a user's cluster.
+func TestManagerWorksUnderTheGeneratedRBAC(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "rbac", "role.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := &rbacv1.ClusterRole{}
+	if err := yaml.UnmarshalStrict(b, role); err != nil {
+		t.Fatal(err)
+	}
+	role.Name = "rbac-test-manager-role"
+	for _, r := range role.Rules {
+		for _, v := range append(append(r.Verbs, r.Resources...), r.APIGroups...) {
+			if v == "*" {
+				t.Fatalf("the generated role has a wildcard: %+v", r)
+			}
+		}
+	}
+	if err := env.Client.Create(ctx, role); err != nil {
+		t.Fatal(err)
+	}
+	const user = "system:serviceaccount:exposure-operator-system:exposure-operator-controller-manager"
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "rbac-test-manager"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
+	}
+	if err := env.Client.Create(ctx, binding); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = env.Client.Delete(ctx, binding)
+		_ = env.Client.Delete(ctx, role)
+	})
+
+	startManagerAs(t, permissive, user)
+	ns := newNamespace(t)
+	createNode(t, "rbac-node", "192.168.3.180")
+	createExposure(t, ns, `
+metadata: {name: web}
+spec:
+  workload:
+    image: nginx:1.27
+    ports: [{name: http, containerPort: 8080}]
+  ports: [{name: http, port: 80}]
+  service: {type: NodePort}
+  ingress:
+    rules: [{host: web.example.com, paths: [{path: /}]}]
+    tls: {selfSigned: true}
+  networkPolicy: {enabled: true}
+`)
+	waitCondition(t, ns, "web", v1alpha1.ConditionServiceReady, metav1.ConditionTrue, "")
+	actAsDeploymentController(t, ns, "web")
+	actAsEndpointSliceController(t, ns, "web", "10.244.1.5")
+	actAsIngressController(t, ns, "web", "192.168.60.3")
+	waitCondition(t, ns, "web", v1alpha1.ConditionReady, metav1.ConditionTrue, "")
+}
