@@ -33,7 +33,7 @@ var frontDoors = map[string]bool{"Service": true, "EndpointSlice": true, "Ingres
 // someone else is skipped and reported; it does not stop the others, except
 // that no front door is opened while the NetworkPolicy is blocked.
 func (r *ExposureReconciler) applyAll(ctx context.Context, owner apply.Owner, desired []*unstructured.Unstructured) (*observe.Stall, error) {
-	var conflicts []string
+	var conflicts, refused []string
 	policyBlocked := false
 	for _, obj := range desired {
 		if policyBlocked && frontDoors[obj.GetKind()] {
@@ -48,16 +48,25 @@ func (r *ExposureReconciler) applyAll(ctx context.Context, owner apply.Owner, de
 		case errors.As(err, &ce):
 			conflicts = append(conflicts, ce.Error())
 			policyBlocked = policyBlocked || obj.GetKind() == "NetworkPolicy"
+		case apierrors.IsInvalid(err) || apierrors.IsBadRequest(err):
+			// The API server refuses what render made of the spec (a
+			// cluster IP outside the service range, a node port taken):
+			// only the user can fix that, so it is a stall, not a retry.
+			refused = append(refused, err.Error())
+			policyBlocked = policyBlocked || obj.GetKind() == "NetworkPolicy"
 		case err != nil:
 			return nil, err
 		case outcome == apply.Applied:
 			log.FromContext(ctx).V(1).Info("applied", "kind", obj.GetKind(), "name", obj.GetName())
 		}
 	}
-	if len(conflicts) == 0 {
-		return nil, nil
+	switch {
+	case len(conflicts) > 0:
+		return &observe.Stall{Reason: v1alpha1.ReasonConflict, Message: strings.Join(conflicts, "; ")}, nil
+	case len(refused) > 0:
+		return &observe.Stall{Reason: v1alpha1.ReasonApplyFailed, Message: strings.Join(refused, "; ")}, nil
 	}
-	return &observe.Stall{Reason: v1alpha1.ReasonConflict, Message: strings.Join(conflicts, "; ")}, nil
+	return nil, nil
 }
 
 // prunableKinds are the kinds the operator creates in the Exposure's

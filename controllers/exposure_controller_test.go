@@ -435,6 +435,20 @@ spec:
           path: /metadata/name
           value: hijacked
 `)
+	// What only the API server can refuse: a cluster IP outside the
+	// service range.
+	createExposure(t, ns, `
+metadata: {name: badip}
+spec:
+  selector: {app: x}
+  ports: [{name: http, port: 80}]
+  service: {clusterIP: 172.31.255.1}
+`)
+	exp = waitCondition(t, ns, "badip", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonApplyFailed)
+	if c := findCond(exp, v1alpha1.ConditionStalled); !strings.Contains(c.Message, "spec.clusterIP") {
+		t.Errorf("the API server's reason must reach the condition: %q", c.Message)
+	}
+
 	exp = waitCondition(t, ns, "badpatch", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonInvalidPatch)
 	if c := findCond(exp, v1alpha1.ConditionStalled); !strings.Contains(c.Message, "spec.patches[0]") {
 		t.Errorf("message must name the patch: %q", c.Message)
