@@ -23,6 +23,7 @@ KUBECTL ?= $(or $(shell command -v kubectl 2>/dev/null),$(LOCALBIN)/k8s/current/
 
 IMG ?= ghcr.io/exposure-operator/exposure-operator:v0.1.0
 GO_TEST_FLAGS ?= -count=1
+FUZZTIME ?= 15s
 
 .PHONY: all
 all: build
@@ -67,6 +68,11 @@ controlplane: ## Build kube-apiserver and etcd from the Go module proxy into bin
 test: controlplane ## Unit and integration tests against a real kube-apiserver + etcd.
 	@echo "make test: integration tests run against $$($(KUBEBUILDER_ASSETS)/kube-apiserver --version) and etcd $$($(KUBEBUILDER_ASSETS)/etcd --version | awk '/etcd Version/ {print $$3}') from $(KUBEBUILDER_ASSETS)"
 	go test $(GO_TEST_FLAGS) $$(go list ./... | grep -v /test/e2e) 2>&1 | tee $(LOCALBIN)/test.log
+
+.PHONY: fuzz
+fuzz: ## Short fuzz runs of render and the Multus network-status parser (FUZZTIME each).
+	go test ./controllers/render/ -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME)
+	go test ./controllers/observe/ -run '^$$' -fuzz '^FuzzParseNetworkStatus$$' -fuzztime $(FUZZTIME)
 
 .PHONY: update-golden
 update-golden: ## Rewrite the render golden files from the current code.
