@@ -976,8 +976,11 @@ type Exposure struct {
 	// Spec is what the user wants.
 	Spec ExposureSpec `json:"spec"`
 
-	// Status is what the operator observed.
+	// Status is what the operator observed. It defaults to
+	// observedGeneration 0, so that tools reading it (kstatus, kubectl
+	// wait) see a new Exposure as not yet observed rather than as current.
 	// +optional
+	// +kubebuilder:default={observedGeneration: 0}
 	Status ExposureStatus `json:"status,omitempty"`
 }
 

@@ -513,3 +513,23 @@ func TestValidEdgeCasesAreAccepted(t *testing.T) {
 		})
 	}
 }
+
+// TestNewExposureIsNotCurrent: before the operator writes any status, a
+// new Exposure reads as not yet observed (status.observedGeneration 0 <
+// metadata.generation), which is what kstatus and kubectl wait look at.
+func TestNewExposureIsNotCurrent(t *testing.T) {
+	ns := newNamespace(t)
+	u := exposure(t, "fresh", "selector: {app: x}\nports: [{name: http, port: 80}]")
+	if err := create(ctx(t), ns, u); err != nil {
+		t.Fatal(err)
+	}
+	got := &unstructured.Unstructured{}
+	got.SetGroupVersionKind(u.GroupVersionKind())
+	if err := env.Client.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "fresh"}, got); err != nil {
+		t.Fatal(err)
+	}
+	og, found, err := unstructured.NestedInt64(got.Object, "status", "observedGeneration")
+	if err != nil || !found || og != 0 || got.GetGeneration() != 1 {
+		t.Fatalf("a new Exposure must read status.observedGeneration 0 (found %v, %d) at generation %d: %v", found, og, got.GetGeneration(), err)
+	}
+}
