@@ -101,7 +101,7 @@ func runRender(args []string, out io.Writer) error {
 				for _, v := range vs {
 					fmt.Fprintln(os.Stderr, "policy:", v)
 				}
-				return fmt.Errorf("Exposure %s/%s is refused by the policy", exp.Namespace, exp.Name)
+				return fmt.Errorf("the policy refuses Exposure %s/%s", exp.Namespace, exp.Name)
 			}
 		}
 		objs, err := render.Render(exp, opts)

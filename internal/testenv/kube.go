@@ -203,4 +203,3 @@ func CreateExposure(t testing.TB, c client.Client, ns, manifest string) *v1alpha
 	}
 	return exp
 }
-
