@@ -67,7 +67,11 @@ controlplane: ## Build kube-apiserver and etcd from the Go module proxy into bin
 .PHONY: test
 test: controlplane ## Unit and integration tests against a real kube-apiserver + etcd.
 	@echo "make test: integration tests run against $$($(KUBEBUILDER_ASSETS)/kube-apiserver --version) and etcd $$($(KUBEBUILDER_ASSETS)/etcd --version | awk '/etcd Version/ {print $$3}') from $(KUBEBUILDER_ASSETS)"
-	go test $(GO_TEST_FLAGS) $$(go list ./... | grep -v /test/e2e) 2>&1 | tee $(LOCALBIN)/test.log
+	go test $(GO_TEST_FLAGS) $$(go list ./... | grep -v -e /test/e2e -e /test/reliability) 2>&1 | tee $(LOCALBIN)/test.log
+
+.PHONY: test-reliability
+test-reliability: controlplane ## Fault tests: leader failover after SIGKILL (more to come: crashes, API server restarts, tenants).
+	go test $(GO_TEST_FLAGS) -v -timeout 20m ./test/reliability/ 2>&1 | tee $(LOCALBIN)/test-reliability.log
 
 .PHONY: fuzz
 fuzz: ## Short fuzz runs of render and the Multus network-status parser (FUZZTIME each).

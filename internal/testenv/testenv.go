@@ -79,6 +79,11 @@ func Start(extraCRDDirs ...string) (*Env, error) {
 	return &Env{Config: cfg, Client: c, Version: v.GitVersion, Assets: assets, env: env}, nil
 }
 
+// AddUser adds a user to the control plane, for a kubeconfig of its own.
+func (e *Env) AddUser(u envtest.User) (*envtest.AuthenticatedUser, error) {
+	return e.env.AddUser(u, nil)
+}
+
 // Stop stops the control plane.
 func (e *Env) Stop() error { return e.env.Stop() }
 
