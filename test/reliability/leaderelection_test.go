@@ -30,8 +30,8 @@ func TestMain(m *testing.M) { testenv.Main(m, &env) }
 
 const leaseName = "exposure-operator.exposure.dev"
 
-// manager is an operator process.
-type manager struct {
+// operatorProcess is an operator running as its own process.
+type operatorProcess struct {
 	id  string
 	cmd *exec.Cmd
 }
@@ -48,7 +48,7 @@ func TestLeaderFailover(t *testing.T) {
 	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		t.Fatal(err)
 	}
-	start := func(id string) *manager {
+	start := func(id string) *operatorProcess {
 		cmd := exec.Command(bin, "--leader-elect", "--leader-election-namespace="+ns,
 			"--metrics-bind-address=0", "--health-probe-bind-address=0")
 		cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "POD_NAME="+id)
@@ -57,12 +57,12 @@ func TestLeaderFailover(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		m := &manager{id: id, cmd: cmd}
+		m := &operatorProcess{id: id, cmd: cmd}
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 		return m
 	}
 	a, b := start("a"), start("b")
-	procs := map[int]*manager{a.cmd.Process.Pid: a, b.cmd.Process.Pid: b}
+	procs := map[int]*operatorProcess{a.cmd.Process.Pid: a, b.cmd.Process.Pid: b}
 
 	holder := waitForHolder(t, ns, "", 60*time.Second)
 	leader := leaderOf(t, holder, procs)
@@ -130,7 +130,7 @@ func waitForHolder(t *testing.T, ns, not string, timeout time.Duration) string {
 // identity is the hostname and a random UUID, which names no process, so
 // each process is paused in turn (SIGSTOP) to see whether the lease stops
 // being renewed; a pause far shorter than the lease changes no holder.
-func leaderOf(t *testing.T, holder string, procs map[int]*manager) *manager {
+func leaderOf(t *testing.T, holder string, procs map[int]*operatorProcess) *operatorProcess {
 	t.Helper()
 	for pid, m := range procs {
 		_ = syscall.Kill(pid, syscall.SIGSTOP)
