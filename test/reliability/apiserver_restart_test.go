@@ -54,7 +54,12 @@ func TestAPIServerRestart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("the manager stopped with: %v", err)
+		}
+	})
 
 	create := func(name string) {
 		t.Helper()
