@@ -133,6 +133,11 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		"--leader-elect=false",
 		"--secure-port=0",
 		"--concurrent-gc-syncs=10",
+		// kwok renews the fake nodes' leases from this busy machine; a
+		// late renewal must not make the node lifecycle controller mark
+		// every pod NotReady (seen with 200 workloads on 2 cores, after
+		// which kwok never marks them Ready again).
+		"--node-monitor-grace-period=10m",
 		// These beta gates make a controller wait until its informer has
 		// seen its own last write. On this single-machine cluster, under
 		// load, the wait was seen never to end (Deployments stuck at 0

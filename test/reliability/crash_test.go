@@ -52,7 +52,7 @@ func TestCrashTolerance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Stop()
+	t.Cleanup(c.Stop) // registered first, so it runs after the failure dump below
 	k := c.Client
 	if err := testenv.InstallCRDs(c.Config, filepath.Join(testenv.RepoRoot(), "config", "crd", "bases")); err != nil {
 		t.Fatal(err)
