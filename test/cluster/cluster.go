@@ -138,12 +138,6 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		// every pod NotReady (seen with 200 workloads on 2 cores, after
 		// which kwok never marks them Ready again).
 		"--node-monitor-grace-period=10m",
-		// These beta gates make a controller wait until its informer has
-		// seen its own last write. On this single-machine cluster, under
-		// load, the wait was seen never to end (Deployments stuck at 0
-		// available replicas while kwok had the pods running); a real
-		// cluster's controllers are unaffected by turning them off here.
-		"--feature-gates=StaleControllerConsistencyReplicaSet=false,StaleControllerConsistencyDaemonSet=false,StaleControllerConsistencyJob=false,StaleControllerConsistencyStatefulSet=false,StaleControllerConsistencyHPA=false",
 	); err != nil {
 		return nil, err
 	}
