@@ -16,7 +16,6 @@ import (
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
 	"github.com/exposure-operator/exposure-operator/controllers/names"
 	"github.com/exposure-operator/exposure-operator/controllers/observe"
-	"github.com/exposure-operator/exposure-operator/controllers/render"
 )
 
 // readLive gathers, from the informer caches only, the live objects that
@@ -97,7 +96,7 @@ func (r *ExposureReconciler) readLive(ctx context.Context, exp *v1alpha1.Exposur
 		}
 		in.ServiceEvents = events.Items
 	}
-	if t := render.ServiceType(exp); t == v1alpha1.ServiceTypeNodePort || t == v1alpha1.ServiceTypeLoadBalancer {
+	if t := exp.ResolvedServiceType(); t == v1alpha1.ServiceTypeNodePort || t == v1alpha1.ServiceTypeLoadBalancer {
 		nodes := &corev1.NodeList{}
 		if err := r.Client.List(ctx, nodes); err != nil {
 			return in, fmt.Errorf("listing Nodes: %w", err)

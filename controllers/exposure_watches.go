@@ -19,7 +19,6 @@ import (
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
 	"github.com/exposure-operator/exposure-operator/controllers/names"
-	"github.com/exposure-operator/exposure-operator/controllers/render"
 )
 
 func controllerOptions(c Config) controller.Options {
@@ -54,7 +53,7 @@ func (r *ExposureReconciler) exposuresWithNodePorts(ctx context.Context, _ clien
 	}
 	var out []reconcile.Request
 	for i := range list.Items {
-		t := render.ServiceType(&list.Items[i])
+		t := list.Items[i].ResolvedServiceType()
 		if t == v1alpha1.ServiceTypeNodePort || t == v1alpha1.ServiceTypeLoadBalancer {
 			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
 		}

@@ -18,7 +18,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/yaml"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
 	"github.com/exposure-operator/exposure-operator/controllers/policy"
@@ -179,16 +178,7 @@ func newNamespace(t *testing.T) string {
 // createExposure creates an Exposure from YAML in a namespace.
 func createExposure(t *testing.T, ns, manifest string) *v1alpha1.Exposure {
 	t.Helper()
-	exp := &v1alpha1.Exposure{}
-	if err := yaml.UnmarshalStrict([]byte(manifest), exp); err != nil {
-		t.Fatalf("bad test manifest: %v", err)
-	}
-	exp.APIVersion, exp.Kind = v1alpha1.GroupVersion.String(), "Exposure"
-	exp.Namespace = ns
-	if err := env.Client.Create(context.Background(), exp); err != nil {
-		t.Fatalf("creating Exposure: %v", err)
-	}
-	return exp
+	return testenv.CreateExposure(t, env.Client, ns, manifest)
 }
 
 // eventually polls cond until it returns "" or the timeout passes.

@@ -984,6 +984,20 @@ type Exposure struct {
 	Status ExposureStatus `json:"status,omitempty"`
 }
 
+// ResolvedServiceType is the Service type the Exposure asks for: the spec's,
+// ClusterIP when left out, ExternalName for an external hostname. Render
+// and observe both read it from the spec, so which parts apply does not
+// flicker while the live Service is created or replaced.
+func (e *Exposure) ResolvedServiceType() ServiceType {
+	if e.Spec.External != nil && e.Spec.External.Hostname != "" {
+		return ServiceTypeExternalName
+	}
+	if e.Spec.Service != nil && e.Spec.Service.Type != "" {
+		return e.Spec.Service.Type
+	}
+	return ServiceTypeClusterIP
+}
+
 // ExposureList is a list of Exposures.
 //
 // +kubebuilder:object:root=true

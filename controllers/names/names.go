@@ -6,6 +6,8 @@ package names
 import (
 	"crypto/sha256"
 	"encoding/hex"
+
+	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
 )
 
 const (
@@ -81,6 +83,16 @@ func NetworkPolicy(exposure string) string { return exposure }
 // network.
 func NetworkAttachmentDefinition(exposure, network string) string {
 	return exposure + "-" + network
+}
+
+// SecondaryNetworkNAD is the NetworkAttachmentDefinition a secondary
+// network uses: the operator's own for a network with a type, the
+// referenced one otherwise.
+func SecondaryNetworkNAD(exposure string, n v1alpha1.SecondaryNetwork) string {
+	if n.Type == "" && n.NetworkAttachmentDefinition != "" {
+		return n.NetworkAttachmentDefinition
+	}
+	return NetworkAttachmentDefinition(exposure, n.Name)
 }
 
 // Pool is the name of an operator-made MetalLB IPAddressPool (and of its

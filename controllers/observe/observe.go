@@ -96,7 +96,7 @@ func Observe(in Input) Result {
 	if e == nil {
 		e = &v1alpha1.Exposure{}
 	}
-	r := Result{ServiceType: serviceType(e)}
+	r := Result{ServiceType: e.ResolvedServiceType()}
 
 	addrs := addressSet{}
 	addrs.clusterIP(in.Service)
@@ -116,20 +116,6 @@ func Observe(in Input) Result {
 	}
 	r.Resources = resources(in.Desired, r.Parts)
 	return r
-}
-
-// serviceType resolves the Service type the Exposure asks for: the spec's,
-// ClusterIP when left out, ExternalName for an external hostname. It reads
-// the spec rather than the live Service so that which parts apply does not
-// flicker while the Service is being created or replaced.
-func serviceType(e *v1alpha1.Exposure) v1alpha1.ServiceType {
-	if e.Spec.External != nil && e.Spec.External.Hostname != "" {
-		return v1alpha1.ServiceTypeExternalName
-	}
-	if e.Spec.Service != nil && e.Spec.Service.Type != "" {
-		return e.Spec.Service.Type
-	}
-	return v1alpha1.ServiceTypeClusterIP
 }
 
 // typeOrder is the order of address types in status: from inside the

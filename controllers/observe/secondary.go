@@ -130,11 +130,7 @@ type secondaryWant struct {
 func secondaryWants(exp *v1alpha1.Exposure) []secondaryWant {
 	out := make([]secondaryWant, 0, len(exp.Spec.SecondaryNetworks))
 	for _, n := range exp.Spec.SecondaryNetworks {
-		nad := names.NetworkAttachmentDefinition(exp.Name, n.Name)
-		if n.Type == "" && n.NetworkAttachmentDefinition != "" {
-			nad = n.NetworkAttachmentDefinition
-		}
-		out = append(out, secondaryWant{network: n.Name, nad: nad, iface: n.Interface})
+		out = append(out, secondaryWant{network: n.Name, nad: names.SecondaryNetworkNAD(exp.Name, n), iface: n.Interface})
 	}
 	return out
 }

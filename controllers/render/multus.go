@@ -424,7 +424,7 @@ func podNetworksAnnotation(exp *v1alpha1.Exposure) string {
 	sel := make([]networkSelection, 0, len(exp.Spec.SecondaryNetworks))
 	for _, n := range exp.Spec.SecondaryNetworks {
 		sel = append(sel, networkSelection{
-			Name:      NADName(exp.Name, n),
+			Name:      names.SecondaryNetworkNAD(exp.Name, n),
 			Namespace: exp.Namespace,
 			Interface: n.Interface,
 		})
@@ -434,14 +434,4 @@ func podNetworksAnnotation(exp *v1alpha1.Exposure) string {
 		panic(fmt.Sprintf("render: marshal network selection: %v", err))
 	}
 	return string(b)
-}
-
-// NADName is the NetworkAttachmentDefinition a secondary network uses: the
-// operator's own (names.NetworkAttachmentDefinition) for a network with a
-// type, the referenced one otherwise.
-func NADName(exposure string, n v1alpha1.SecondaryNetwork) string {
-	if n.Type == "" && n.NetworkAttachmentDefinition != "" {
-		return n.NetworkAttachmentDefinition
-	}
-	return names.NetworkAttachmentDefinition(exposure, n.Name)
 }

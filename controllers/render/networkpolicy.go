@@ -124,7 +124,7 @@ func networkPolicyRules(exp *v1alpha1.Exposure, opts Options) []*networkingv1ac.
 	// loadBalancerSourceRanges). (A load balancer that proxies instead of
 	// forwarding shows its own address even with Local: leave sourceRanges
 	// out of such an Exposure, or include the proxy's range.)
-	if t := ServiceType(exp); t == v1alpha1.ServiceTypeNodePort || t == v1alpha1.ServiceTypeLoadBalancer {
+	if t := exp.ResolvedServiceType(); t == v1alpha1.ServiceTypeNodePort || t == v1alpha1.ServiceTypeLoadBalancer {
 		add(exposed, ipBlockPeers(externalSources(exp))...)
 	}
 

@@ -17,17 +17,6 @@ const (
 	MetalLBAllowSharedIP   = "metallb.io/allow-shared-ip"
 )
 
-// ServiceType resolves the Service type an Exposure asks for.
-func ServiceType(exp *v1alpha1.Exposure) v1alpha1.ServiceType {
-	if exp.Spec.External != nil && exp.Spec.External.Hostname != "" {
-		return v1alpha1.ServiceTypeExternalName
-	}
-	if exp.Spec.Service != nil && exp.Spec.Service.Type != "" {
-		return exp.Spec.Service.Type
-	}
-	return v1alpha1.ServiceTypeClusterIP
-}
-
 func service(exp *v1alpha1.Exposure, opts Options) *corev1ac.ServiceApplyConfiguration {
 	s := corev1ac.Service(names.Service(exp.Name), exp.Namespace)
 	setMeta(s.ObjectMetaApplyConfiguration, exp, opts)
@@ -47,7 +36,7 @@ func service(exp *v1alpha1.Exposure, opts Options) *corev1ac.ServiceApplyConfigu
 		}
 		// An ExternalName Service forwards nothing: a targetPort there would
 		// be a lie the API server accepts.
-		if ServiceType(exp) != v1alpha1.ServiceTypeExternalName {
+		if exp.ResolvedServiceType() != v1alpha1.ServiceTypeExternalName {
 			sp.WithTargetPort(TargetPort(exp, p))
 		}
 		spec.WithPorts(sp)
@@ -60,7 +49,7 @@ func service(exp *v1alpha1.Exposure, opts Options) *corev1ac.ServiceApplyConfigu
 		spec.WithSelector(exp.Spec.Selector)
 	}
 
-	switch t := ServiceType(exp); t {
+	switch t := exp.ResolvedServiceType(); t {
 	case v1alpha1.ServiceTypeExternalName:
 		spec.WithType(corev1.ServiceTypeExternalName).WithExternalName(exp.Spec.External.Hostname)
 		return s
