@@ -239,11 +239,13 @@ func (r *ExposureReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	c, err := b.
 		Named("exposure").
 		// Status writes do not change the generation; labels and
-		// annotations matter because some are propagated to children.
+		// annotations matter because some are propagated to children,
+		// finalizers because ours must stay while children elsewhere exist.
 		For(&v1alpha1.Exposure{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{},
 			predicate.LabelChangedPredicate{},
-			predicate.AnnotationChangedPredicate{}))).
+			predicate.AnnotationChangedPredicate{},
+			finalizersChanged()))).
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
 		Owns(&networkingv1.Ingress{}).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -117,6 +118,18 @@ func byExposureLabels(ctx context.Context, obj client.Object) []reconcile.Reques
 		return nil
 	}
 	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: ns, Name: l[names.ExposureLabel]}}}
+}
+
+// finalizersChanged passes Exposure updates that change its finalizers:
+// they change no generation, but one that strips ours must be answered by
+// putting it back before the Exposure can be deleted without its cleanup.
+func finalizersChanged() predicate.Funcs {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			return !slices.Equal(e.ObjectOld.GetFinalizers(), e.ObjectNew.GetFinalizers())
+		},
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
 }
 
 // podNetworkChanged passes the Pod events that change secondary-network

@@ -106,9 +106,16 @@ func (a *Applier) Apply(ctx context.Context, owner Owner, desired *unstructured.
 		return "", fmt.Errorf("reading %s %s: %w", gvk.Kind, key, err)
 	default:
 		if why := foreign(owner, live); why != "" {
-			return Conflict, &ConflictError{GVK: gvk, Namespace: key.Namespace, Name: key.Name, Why: why}
-		}
-		if a.unchanged(gvk, key, hash, live, desired) {
+			lost, err := a.lostItsReference(ctx, owner, gvk, live)
+			if err != nil {
+				return "", err
+			}
+			if !lost {
+				return Conflict, &ConflictError{GVK: gvk, Namespace: key.Namespace, Name: key.Name, Why: why}
+			}
+			// Ours, with the controller reference stripped: the
+			// apply below puts it back.
+		} else if a.unchanged(gvk, key, hash, live, desired) {
 			return Unchanged, nil
 		}
 	}
@@ -228,6 +235,38 @@ func foreign(owner Owner, live metav1.Object) string {
 		return "its labels do not name this Exposure"
 	}
 	return ""
+}
+
+// lostItsReference tells a child of ours whose controller reference was
+// stripped (by hand, or by a tool that rewrote the object) from an object
+// someone else made. Both lack the reference; ours still carries our labels
+// naming the Exposure, and the API server's own record of field managers
+// says that this operator applied it. The cache strips managedFields to
+// save memory, so that record is read from the API server, which happens
+// only for objects that look foreign and carry our labels.
+func (a *Applier) lostItsReference(ctx context.Context, owner Owner, gvk schema.GroupVersionKind, live metav1.Object) (bool, error) {
+	l := live.GetLabels()
+	if live.GetNamespace() != owner.Namespace || metav1.GetControllerOfNoCopy(live) != nil ||
+		l[names.ManagedByLabel] != names.ManagedByValue || l[names.ExposureLabel] != owner.Name {
+		return false, nil
+	}
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(gvk)
+	if err := a.APIReader.Get(ctx, client.ObjectKey{Namespace: live.GetNamespace(), Name: live.GetName()}, m); err != nil {
+		return false, fmt.Errorf("reading the field managers of %s %s/%s: %w", gvk.Kind, live.GetNamespace(), live.GetName(), err)
+	}
+	return AppliedByUs(m.GetManagedFields()), nil
+}
+
+// AppliedByUs reports whether the operator's field manager has applied to
+// an object.
+func AppliedByUs(managed []metav1.ManagedFieldsEntry) bool {
+	for _, f := range managed {
+		if f.Manager == names.FieldOwner && f.Operation == metav1.ManagedFieldsOperationApply {
+			return true
+		}
+	}
+	return false
 }
 
 // IsOurs reports whether a live object belongs to the owner.
