@@ -170,6 +170,7 @@ func awaitingLoadBalancer(res observe.Result) bool {
 // Secret, a CRD being installed): they are looked at again on a timer.
 var retryable = map[string]bool{
 	v1alpha1.ReasonSecretNotFound:      true,
+	v1alpha1.ReasonNetworkNotFound:     true,
 	v1alpha1.ReasonMetalLBNotInstalled: true,
 	v1alpha1.ReasonMultusNotInstalled:  true,
 }

@@ -9,7 +9,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -82,23 +81,4 @@ func (r *ExposureReconciler) ensureSelfSignedSecret(ctx context.Context, exp *v1
 			"Generated a self-signed certificate for %s in Secret %s", strings.Join(hosts, ", "), name)
 	}
 	return id, nil, err
-}
-
-// checkReferences looks for objects the spec names but the operator does
-// not own. They cannot be watched without caching every Secret in the
-// cluster, so a missing one is retried on a timer instead.
-func (r *ExposureReconciler) checkReferences(ctx context.Context, exp *v1alpha1.Exposure) (*observe.Stall, error) {
-	in := exp.Spec.Ingress
-	if in == nil || in.TLS == nil || in.TLS.SecretName == "" {
-		return nil, nil
-	}
-	m := &metav1.PartialObjectMetadata{}
-	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: exp.Namespace, Name: in.TLS.SecretName}, m)
-	if apierrors.IsNotFound(err) {
-		return &observe.Stall{Reason: v1alpha1.ReasonSecretNotFound, Message: fmt.Sprintf(
-			"spec.ingress.tls.secretName: Secret %s/%s does not exist; create it (type kubernetes.io/tls) or use tls.selfSigned: true",
-			exp.Namespace, in.TLS.SecretName)}, nil
-	}
-	return nil, err
 }

@@ -42,6 +42,14 @@ spec:
       ipam: {whereabouts: {range: 192.168.52.0/24}}
 `)
 	waitCondition(t, ns, "storage", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonMultusNotInstalled)
+	eventually(t, 5*time.Second, func() string {
+		for _, e := range eventsFor(t, ns, "storage") {
+			if e.Type == corev1.EventTypeWarning && e.Reason == v1alpha1.ReasonMultusNotInstalled {
+				return ""
+			}
+		}
+		return "no Warning Event MultusNotInstalled"
+	})
 	d := &appsv1.Deployment{}
 	if err := env.Client.Get(ctx, key(ns, "storage"), d); err != nil {
 		t.Fatalf("the Deployment must be created even without Multus: %v", err)

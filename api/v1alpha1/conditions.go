@@ -156,6 +156,11 @@ const (
 	// not exist.
 	ReasonSecretNotFound = "SecretNotFound"
 
+	// ReasonNetworkNotFound: a NetworkAttachmentDefinition named in
+	// spec.secondaryNetworks[].networkAttachmentDefinition does not exist in
+	// the Exposure's namespace.
+	ReasonNetworkNotFound = "NetworkNotFound"
+
 	// ReasonInvalidSpec: the spec passed admission but cannot be turned
 	// into objects (a rule the schema cannot express); the message names
 	// the field.
