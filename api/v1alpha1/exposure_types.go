@@ -564,9 +564,12 @@ type IngressRule struct {
 type IngressPath struct {
 	// Path is matched against the request's URL path; it starts with "/".
 	// It may be a regular expression with capture groups for rewriteTarget.
+	// Printable ASCII only: other characters are percent-encoded, as they
+	// travel in the request line.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=512
 	// +kubebuilder:validation:Pattern=`^/[^\s'"\\;{}]*$`
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[!-~]*$')",message="printable ASCII only: percent-encode other characters (RFC 3986)"
 	Path string `json:"path"`
 
 	// PathType is Prefix (the default for plain paths), Exact or

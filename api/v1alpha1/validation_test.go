@@ -321,6 +321,8 @@ func invalidCases() []invalidCase {
 		// Ingress.
 		{name: "ingress with neither rules nor defaultBackend", want: "spec.ingress: needs rules or a defaultBackend", spec: web + "ingress: {className: nginx}"},
 		{name: "ingress path not starting with /", want: "spec.ingress.rules[0].paths[0].path", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: shop}]}]}"},
+		{name: "ingress path with a newline", want: "spec.ingress.rules[0].paths[0].path", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: \"/shop\\n}location / {\"}]}]}"},
+		{name: "ingress path with unicode", want: "spec.ingress.rules[0].paths[0].path", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: /shöp}]}]}"},
 		{name: "ingress path with a quote", want: "spec.ingress.rules[0].paths[0].path", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: \"/shop';\"}]}]}"},
 		{name: "ingress bad pathType", want: "spec.ingress.rules[0].paths[0].pathType", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: /, pathType: Regex}]}]}"},
 		{name: "regex path with Prefix", want: "spec.ingress.rules[].paths[].path: a regular-expression path needs pathType ImplementationSpecific", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: \"/shop(/|$)(.*)\", pathType: Prefix}]}]}"},
@@ -384,6 +386,8 @@ func invalidCases() []invalidCase {
 		{name: "type and networkAttachmentDefinition", want: "spec.secondaryNetworks[]: exactly one of type or networkAttachmentDefinition", spec: web + "secondaryNetworks: [{name: data, type: bridge, networkAttachmentDefinition: storage}]"},
 		{name: "neither type nor networkAttachmentDefinition", want: "spec.secondaryNetworks[]: exactly one of type or networkAttachmentDefinition", spec: web + "secondaryNetworks: [{name: data}]"},
 		{name: "networkAttachmentDefinition with ipam", want: "spec.secondaryNetworks[]: a networkAttachmentDefinition reference takes no", spec: web + "secondaryNetworks: [{name: data, networkAttachmentDefinition: storage, ipam: {dhcp: true}}]"},
+		{name: "networkAttachmentDefinition of another namespace", want: "spec.secondaryNetworks[0].networkAttachmentDefinition", spec: web + "secondaryNetworks: [{name: data, networkAttachmentDefinition: other-team/storage-net}]"},
+		{name: "CNI bridge name injection", want: "spec.secondaryNetworks[0].bridge", spec: web + "secondaryNetworks: [{name: data, type: bridge, bridge: 'br0\",\"type\":\"host-device'}]"},
 		{name: "CNI device name injection", want: "spec.secondaryNetworks[0].device", spec: web + "secondaryNetworks: [{name: custom, type: host-device, device: 'eth0\"}'}]"},
 		{name: "CNI master name injection", want: "spec.secondaryNetworks[0].master", spec: web + "secondaryNetworks: [{name: data, type: macvlan, master: \"ens4; reboot\"}]"},
 		{name: "interface name longer than 15", want: "spec.secondaryNetworks[0].interface", spec: web + "secondaryNetworks: [{name: data, type: bridge, interface: net0123456789abc}]"},
