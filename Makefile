@@ -23,6 +23,8 @@ KUBECTL ?= $(or $(shell command -v kubectl 2>/dev/null),$(LOCALBIN)/k8s/current/
 
 IMG ?= ghcr.io/exposure-operator/exposure-operator:v0.1.0
 GO_TEST_FLAGS ?= -count=1
+# make bench: the number of Exposures.
+N ?= 1000
 FUZZTIME ?= 15s
 
 .PHONY: all
@@ -66,12 +68,19 @@ controlplane: ## Build kube-apiserver and etcd from the Go module proxy into bin
 
 .PHONY: test
 test: controlplane ## Unit and integration tests against a real kube-apiserver + etcd.
+	@# The benchmark's smoke test (test/bench) runs on the local cluster.
+	hack/controlplane.sh e2e >/dev/null
 	@echo "make test: integration tests run against $$($(KUBEBUILDER_ASSETS)/kube-apiserver --version) and etcd $$($(KUBEBUILDER_ASSETS)/etcd --version | awk '/etcd Version/ {print $$3}') from $(KUBEBUILDER_ASSETS)"
 	go test $(GO_TEST_FLAGS) $$(go list ./... | grep -v -e /test/e2e -e /test/reliability) 2>&1 | tee $(LOCALBIN)/test.log
 
 .PHONY: test-reliability
 test-reliability: controlplane ## Fault tests: leader failover after SIGKILL (more to come: crashes, API server restarts, tenants).
 	go test $(GO_TEST_FLAGS) -v -timeout 20m ./test/reliability/ 2>&1 | tee $(LOCALBIN)/test-reliability.log
+
+.PHONY: bench
+bench: controlplane ## Benchmark on a local cluster: N Exposures (N ?= 1000) against a direct-apply baseline; table on stdout, JSON in bench/results/.
+	hack/controlplane.sh e2e >/dev/null
+	go run ./test/bench/cmd/bench -n $(N) -out bench/results
 
 .PHONY: fuzz
 fuzz: ## Short fuzz runs of render and the Multus network-status parser (FUZZTIME each).
