@@ -27,8 +27,8 @@ func main() {
 	flag.DurationVar(&o.PolicyReloadInterval, "policy-reload-interval", o.PolicyReloadInterval, "How often the policy file is read again.")
 	flag.StringVar(&o.Controller.Render.MetalLBNamespace, "metallb-namespace", o.Controller.Render.MetalLBNamespace, "Namespace of MetalLB, where operator-made address pools are created (the policy file's metallbNamespace wins).")
 	flag.StringVar(&ingressFlavor, "ingress-flavor", o.Controller.Render.IngressFlavor.Name, "Annotation dialect of the cluster's ingress controller (ingress-nginx).")
-	qps := flag.Float64("kube-api-qps", 50, "Requests per second the manager may send to the API server (client-side rate limit).")
-	burst := flag.Int("kube-api-burst", 100, "Requests the manager may send in a burst above --kube-api-qps.")
+	qps := flag.Float64("kube-api-qps", float64(o.KubeAPIQPS), "Requests per second the manager may send to the API server (client-side rate limit).")
+	flag.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "Requests the manager may send in a burst above --kube-api-qps.")
 	zopts := zap.Options{}
 	zopts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -49,10 +49,7 @@ func main() {
 		log.Error(err, "no Kubernetes configuration: set KUBECONFIG or run in a cluster")
 		os.Exit(1)
 	}
-	// client-go's defaults (5 requests per second) would make a thousand
-	// Exposures converge in minutes; the API server's own priority and
-	// fairness protects it from a busy operator.
-	cfg.QPS, cfg.Burst = float32(*qps), *burst
+	cfg.QPS, cfg.Burst = float32(*qps), o.KubeAPIBurst
 	mgr, err := manager.New(cfg, o)
 	if err != nil {
 		log.Error(err, "creating the manager")

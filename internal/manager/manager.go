@@ -52,6 +52,11 @@ type Options struct {
 	PolicyReloadInterval time.Duration
 	// Policy, when set, replaces PolicyFile (tests).
 	Policy func() *policy.Policy
+	// KubeAPIQPS and KubeAPIBurst are the client-side rate limit of the
+	// manager's requests to the API server (the binary sets them on its
+	// rest.Config; the benchmark's baseline client uses the same).
+	KubeAPIQPS   float32
+	KubeAPIBurst int
 }
 
 // DefaultOptions are the defaults of the manager binary's flags.
@@ -62,6 +67,11 @@ func DefaultOptions() Options {
 		LeaderElectionID:     "exposure-operator.exposure.dev",
 		PolicyReloadInterval: 10 * time.Second,
 		Controller:           controllers.DefaultConfig(),
+		// client-go's defaults (5 requests per second) would make a
+		// thousand Exposures converge in minutes; the API server's own
+		// priority and fairness protects it from a busy operator.
+		KubeAPIQPS:   50,
+		KubeAPIBurst: 100,
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,34 +18,93 @@ import (
 // kubeconfig, the way it runs in a cluster. The returned function stops it.
 func RunOperator(kubeconfig, policyFile string, logs io.Writer) (func(), error) {
 	bin := filepath.Join(os.TempDir(), fmt.Sprintf("exposure-manager-%d", os.Getpid()))
+	if err := BuildManager(bin); err != nil {
+		return nil, err
+	}
+	op, err := StartOperator(OperatorOptions{Binary: bin, Kubeconfig: kubeconfig, PolicyFile: policyFile, Logs: logs})
+	if err != nil {
+		_ = os.Remove(bin)
+		return nil, err
+	}
+	return func() { op.Stop(); _ = os.Remove(bin) }, nil
+}
+
+// BuildManager builds cmd/manager into bin.
+func BuildManager(bin string) error {
 	build := exec.Command("go", "build", "-o", bin, "./cmd/manager")
 	build.Dir = testenv.RepoRoot()
 	var out bytes.Buffer
 	build.Stderr = &out
 	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("go build ./cmd/manager: %w: %s", err, out.String())
+		return fmt.Errorf("go build ./cmd/manager: %w: %s", err, out.String())
 	}
-	args := []string{"--metrics-bind-address=0", "--health-probe-bind-address=0"}
-	if policyFile != "" {
-		args = append(args, "--policy-file="+policyFile)
+	return nil
+}
+
+// OperatorOptions say how StartOperator runs the manager binary.
+type OperatorOptions struct {
+	// Binary is a manager built by BuildManager.
+	Binary     string
+	Kubeconfig string
+	// PolicyFile is passed as --policy-file when set.
+	PolicyFile string
+	// Logs receives the manager's output (nil: discarded).
+	Logs io.Writer
+	// Metrics serves plain-HTTP metrics on a free loopback port
+	// (Operator.MetricsURL); without it metrics are off.
+	Metrics bool
+	// Args are extra flags.
+	Args []string
+}
+
+// Operator is a running manager process.
+type Operator struct {
+	cmd *exec.Cmd
+	// MetricsURL is the /metrics address when OperatorOptions.Metrics.
+	MetricsURL string
+}
+
+// StartOperator runs a built manager as its own process.
+func StartOperator(o OperatorOptions) (*Operator, error) {
+	op := &Operator{}
+	metrics := "0"
+	if o.Metrics {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		metrics = net.JoinHostPort("127.0.0.1", fmt.Sprint(port))
+		op.MetricsURL = "http://" + metrics + "/metrics"
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	args := []string{"--metrics-bind-address=" + metrics, "--metrics-secure=false", "--health-probe-bind-address=0"}
+	if o.PolicyFile != "" {
+		args = append(args, "--policy-file="+o.PolicyFile)
+	}
+	op.cmd = exec.Command(o.Binary, append(args, o.Args...)...)
+	op.cmd.Env = append(os.Environ(), "KUBECONFIG="+o.Kubeconfig)
+	if o.Logs != nil {
+		op.cmd.Stdout, op.cmd.Stderr = o.Logs, o.Logs
+	}
+	op.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := op.cmd.Start(); err != nil {
 		return nil, err
 	}
-	return func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		_ = os.Remove(bin)
-	}, nil
+	return op, nil
+}
+
+// Pid is the manager's process id.
+func (o *Operator) Pid() int { return o.cmd.Process.Pid }
+
+// Stop interrupts the manager and waits for it to exit (killing it after
+// ten seconds).
+func (o *Operator) Stop() {
+	_ = o.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = o.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = o.cmd.Process.Kill()
+		<-done
+	}
 }

@@ -1,0 +1,423 @@
+// Package bench measures the operator against the local cluster
+// (test/cluster) side by side with a baseline that applies the same
+// rendered objects directly: convergence time and its ratio to the
+// baseline, create-to-Ready latency, write requests per Exposure, writes
+// and object changes in a steady state after a restart, edit latency, and
+// the manager's memory. `make bench` runs it at N=1000 (cmd/bench); a
+// small run is a smoke test in `make test`.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
+	"github.com/exposure-operator/exposure-operator/controllers/render"
+	"github.com/exposure-operator/exposure-operator/internal/manager"
+	"github.com/exposure-operator/exposure-operator/internal/scheme"
+	"github.com/exposure-operator/exposure-operator/internal/testenv"
+	"github.com/exposure-operator/exposure-operator/test/cluster"
+)
+
+// Config shapes a run.
+type Config struct {
+	// N is the number of Exposures (and of baseline groups).
+	N int
+	// SteadyWindow is how long writes and changes are counted after the
+	// restart.
+	SteadyWindow time.Duration
+	// Edits is how many Exposures are edited one at a time.
+	Edits int
+	// QPS, Burst and Workers are the manager's client rate limit and
+	// concurrent reconciles; the baseline uses the same. Zero: the
+	// manager's defaults.
+	QPS     float32
+	Burst   int
+	Workers int
+	// Progress receives one line per step (nil: discarded); Logs the
+	// cluster's and the manager's output (nil: discarded).
+	Progress, Logs io.Writer
+}
+
+func (c *Config) defaults() {
+	d := manager.DefaultOptions()
+	if c.QPS == 0 {
+		c.QPS = d.KubeAPIQPS
+	}
+	if c.Burst == 0 {
+		c.Burst = d.KubeAPIBurst
+	}
+	if c.Workers == 0 {
+		c.Workers = d.Controller.MaxConcurrentReconciles
+	}
+	if c.Progress == nil {
+		c.Progress = io.Discard
+	}
+	if c.Logs == nil {
+		c.Logs = io.Discard
+	}
+	if c.Edits > c.N {
+		c.Edits = c.N
+	}
+}
+
+// timeout for waiting on N objects: generous, the machine may be shared.
+func (c *Config) timeout() time.Duration { return 3*time.Minute + time.Duration(c.N)*time.Second }
+
+// Run starts a local cluster, measures, and stops it.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	cfg.defaults()
+	// The bench's informers log through controller-runtime; nothing to say.
+	ctrllog.SetLogger(logr.Discard())
+	step := func(format string, a ...any) {
+		fmt.Fprintf(cfg.Progress, "bench: %s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
+	}
+	res := &Result{Date: time.Now().UTC().Format(time.RFC3339), N: cfg.N, Cores: runtime.NumCPU(), Mix: map[string]int{},
+		Operator: Settings{QPS: cfg.QPS, Burst: cfg.Burst, Workers: cfg.Workers}, SteadyWindowSeconds: cfg.SteadyWindow.Seconds()}
+	for i := 0; i < cfg.N; i++ {
+		res.Mix[kindOf(i)]++
+	}
+
+	step("starting the local cluster")
+	c, err := cluster.Start(ctx, cluster.Options{Progress: cfg.Progress, Log: cfg.Logs})
+	if err != nil {
+		return nil, err
+	}
+	defer c.Stop()
+	if res.KubernetesVersion, err = serverVersion(c.Config); err != nil {
+		return nil, err
+	}
+	if err := testenv.InstallCRDs(c.Config, filepath.Join(testenv.RepoRoot(), "config", "crd", "bases")); err != nil {
+		return nil, err
+	}
+	// The bench's own client is fast: creating the Exposures must not be
+	// what the operator waits for.
+	fast := rest.CopyConfig(c.Config)
+	fast.QPS, fast.Burst = 1000, 2000
+	k, err := client.New(fast, client.Options{Scheme: scheme.Scheme})
+	if err != nil {
+		return nil, err
+	}
+	opNS, baseNS := namespaces("op", cfg.N), namespaces("base", cfg.N)
+	if err := prepare(ctx, k, append(append([]string{}, opNS...), baseNS...)); err != nil {
+		return nil, err
+	}
+	w, err := newWatcher(ctx, fast, append(append([]string{}, opNS...), baseNS...))
+	if err != nil {
+		return nil, err
+	}
+
+	// Baseline first, while no operator runs: the operator then works on a
+	// cluster that already holds N groups of objects, never the reverse.
+	step("baseline: applying the rendered objects of %d Exposures (QPS %.0f, burst %d, %d workers)", cfg.N, cfg.QPS, cfg.Burst, cfg.Workers)
+	if err := runBaseline(ctx, c.Config, cfg, w, res); err != nil {
+		return nil, err
+	}
+	step("baseline: %.1fs (applies done after %.1fs)", res.BaselineSeconds, res.BaselineApplySeconds)
+
+	dir, err := os.MkdirTemp("", "exposure-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	policyFile, bin := filepath.Join(dir, "policy.yaml"), filepath.Join(dir, "manager")
+	if err := os.WriteFile(policyFile, []byte(policy(opNS)), 0o600); err != nil {
+		return nil, err
+	}
+	if err := cluster.BuildManager(bin); err != nil {
+		return nil, err
+	}
+	opts := cluster.OperatorOptions{Binary: bin, Kubeconfig: c.Kubeconfig, PolicyFile: policyFile, Logs: cfg.Logs, Metrics: true,
+		Args: []string{fmt.Sprintf("--kube-api-qps=%g", cfg.QPS), fmt.Sprintf("--kube-api-burst=%d", cfg.Burst),
+			fmt.Sprintf("--max-concurrent-reconciles=%d", cfg.Workers)}}
+	op, err := cluster.StartOperator(opts)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if op != nil {
+			op.Stop()
+		}
+	}()
+
+	step("operator: creating %d Exposures", cfg.N)
+	if err := runOperator(ctx, k, op, cfg, w, res); err != nil {
+		return nil, err
+	}
+	step("operator: %.1fs (server timestamps %.0fs), O/B %.2f; %.1f writes per Exposure", res.OperatorSeconds, res.OperatorServerSeconds, res.Ratio, res.WritesPerExposure)
+	if res.Memory, err = readMemory(ctx, op.Pid(), op.MetricsURL); err != nil {
+		return nil, err
+	}
+
+	step("steady state: restarting the manager, counting for %s", cfg.SteadyWindow)
+	w.startCounting("bench-op-")
+	op.Stop()
+	if op, err = cluster.StartOperator(opts); err != nil {
+		return nil, err
+	}
+	after, err := steady(ctx, op, cfg.SteadyWindow)
+	if err != nil {
+		return nil, err
+	}
+	ch := w.stopCounting()
+	res.SteadyWrites = int(total(after.writes()))
+	res.SteadyChanges = ch
+	res.SteadyReconciles = int(after.sum("controller_runtime_reconcile_total", `controller="exposure"`))
+	if res.MemoryAfterRestart, err = readMemory(ctx, op.Pid(), op.MetricsURL); err != nil {
+		return nil, err
+	}
+	step("steady state: %d writes, %d object changes (%d by the operator), %d reconciles", res.SteadyWrites, ch.Total, ch.ByOperator, res.SteadyReconciles)
+
+	step("edits: changing %d Exposures one at a time", cfg.Edits)
+	if err := runEdits(ctx, k, cfg, w, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func serverVersion(cfg *rest.Config) (string, error) {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return "", err
+	}
+	v, err := dc.ServerVersion()
+	if err != nil {
+		return "", err
+	}
+	return v.GitVersion, nil
+}
+
+// runBaseline applies the rendered objects and waits until every group is
+// ready. B runs from just before the first apply to the moment the last
+// group is seen ready, on the same clock as O.
+func runBaseline(ctx context.Context, cfg *rest.Config, bc Config, w *watcher, res *Result) error {
+	opts := manager.DefaultOptions().Controller.Render
+	groups := make([][]*unstructured.Unstructured, bc.N)
+	for i := range groups {
+		exp, err := exposure("base", i)
+		if err != nil {
+			return err
+		}
+		if groups[i], err = baselineObjects(exp, opts); err != nil {
+			return err
+		}
+		key := client.ObjectKeyFromObject(exp)
+		w.groups.Store(key, exp)
+		w.ready.expect(key, 0)
+	}
+	start := time.Now()
+	if err := applyBaseline(ctx, cfg, bc.QPS, bc.Burst, bc.Workers, groups); err != nil {
+		return err
+	}
+	res.BaselineApplySeconds = time.Since(start).Seconds()
+	if err := w.ready.wait(ctx, bc.timeout()); err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	last := start
+	for i := range groups {
+		if t := w.ready.readyAt(client.ObjectKey{Namespace: namespace("base", i), Name: fmt.Sprintf("e%04d", i)}); t.After(last) {
+			last = t
+		}
+	}
+	res.BaselineSeconds = last.Sub(start).Seconds()
+	return nil
+}
+
+// runOperator creates the Exposures and waits for all to be Ready. O runs
+// from just before the first create to the moment the last Exposure is
+// seen Ready; the server's own timestamps (first creationTimestamp, last
+// Ready lastTransitionTime, one-second precision) are reported next to it.
+func runOperator(ctx context.Context, k client.Client, op *cluster.Operator, cfg Config, w *watcher, res *Result) error {
+	before, err := waitScrape(ctx, op.MetricsURL, time.Minute)
+	if err != nil {
+		return err
+	}
+	exps := make([]*v1alpha1.Exposure, cfg.N)
+	opts := manager.DefaultOptions().Controller.Render
+	children := 0
+	for i := range exps {
+		if exps[i], err = exposure("op", i); err != nil {
+			return err
+		}
+		objs, err := render.Render(exps[i], opts)
+		if err != nil {
+			return err
+		}
+		children += len(objs)
+		w.ready.expect(client.ObjectKeyFromObject(exps[i]), 1)
+	}
+	res.ChildrenPerExposure = float64(children) / float64(cfg.N)
+
+	created := make([]time.Time, cfg.N)
+	start := time.Now()
+	if err := parallel(ctx, 8, cfg.N, func(i int) error {
+		created[i] = time.Now()
+		return k.Create(ctx, exps[i])
+	}); err != nil {
+		return err
+	}
+	if err := w.ready.wait(ctx, cfg.timeout()); err != nil {
+		return fmt.Errorf("operator: %w", err)
+	}
+	last := start
+	lat := make([]time.Duration, cfg.N)
+	for i, e := range exps {
+		t := w.ready.readyAt(client.ObjectKeyFromObject(e))
+		lat[i] = t.Sub(created[i])
+		if t.After(last) {
+			last = t
+		}
+	}
+	res.OperatorSeconds = last.Sub(start).Seconds()
+	res.Ratio = res.OperatorSeconds / res.BaselineSeconds
+	res.Latency = percentiles(lat)
+	if res.OperatorServerSeconds, err = serverSeconds(ctx, k, cfg.N); err != nil {
+		return err
+	}
+
+	// Writes that trail the last Ready (an Event, a last status write)
+	// belong to the create path too.
+	time.Sleep(5 * time.Second)
+	after, err := scrape(ctx, op.MetricsURL)
+	if err != nil {
+		return err
+	}
+	byMethod := diff(after.writes(), before.writes())
+	res.WritesByMethod = map[string]float64{}
+	for m, v := range byMethod {
+		res.WritesByMethod[m] = v / float64(cfg.N)
+	}
+	res.WritesPerExposure = total(byMethod) / float64(cfg.N)
+	return nil
+}
+
+// serverSeconds is O by the API's timestamps: first creationTimestamp to
+// last Ready lastTransitionTime.
+func serverSeconds(ctx context.Context, k client.Client, n int) (float64, error) {
+	var first, last time.Time
+	for _, ns := range namespaces("op", n) {
+		list := &v1alpha1.ExposureList{}
+		if err := k.List(ctx, list, client.InNamespace(ns)); err != nil {
+			return 0, err
+		}
+		for _, e := range list.Items {
+			if first.IsZero() || e.CreationTimestamp.Before(&metav1.Time{Time: first}) {
+				first = e.CreationTimestamp.Time
+			}
+			if c := meta.FindStatusCondition(e.Status.Conditions, v1alpha1.ConditionReady); c != nil && c.LastTransitionTime.After(last) {
+				last = c.LastTransitionTime.Time
+			}
+		}
+	}
+	return last.Sub(first).Seconds(), nil
+}
+
+// steady waits for the restarted manager to serve metrics, lets it run
+// for the window (its start-up re-reconciles every Exposure), and returns
+// its metrics: a fresh process, so every write it counts is the window's.
+func steady(ctx context.Context, op *cluster.Operator, window time.Duration) (samples, error) {
+	if _, err := waitScrape(ctx, op.MetricsURL, time.Minute); err != nil {
+		return nil, err
+	}
+	select {
+	case <-time.After(window):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return scrape(ctx, op.MetricsURL)
+}
+
+// runEdits changes the first port of Exposures spread over the mix, one at
+// a time, each timed from just before the patch to the status at the new
+// generation being seen Ready.
+func runEdits(ctx context.Context, k client.Client, cfg Config, w *watcher, res *Result) error {
+	if cfg.Edits == 0 {
+		return nil
+	}
+	lat := make([]time.Duration, 0, cfg.Edits)
+	for e := 0; e < cfg.Edits; e++ {
+		i := e * cfg.N / cfg.Edits
+		exp, err := exposure("op", i)
+		if err != nil {
+			return err
+		}
+		key := client.ObjectKeyFromObject(exp)
+		if err := k.Get(ctx, key, exp); err != nil {
+			return err
+		}
+		w.ready.expect(key, exp.Generation+1)
+		patch := fmt.Sprintf(`[{"op":"replace","path":"/spec/ports/0/port","value":%d}]`, exp.Spec.Ports[0].Port+1)
+		start := time.Now()
+		if err := k.Patch(ctx, exp, client.RawPatch(types.JSONPatchType, []byte(patch))); err != nil {
+			return err
+		}
+		if err := w.ready.wait(ctx, time.Minute); err != nil {
+			return fmt.Errorf("edit of %s: %w", key, err)
+		}
+		lat = append(lat, w.ready.readyAt(key).Sub(start))
+	}
+	res.Edits = len(lat)
+	p := percentiles(lat)
+	res.EditLatency = &p
+	return nil
+}
+
+// parallel runs f(0..n-1) on workers goroutines and returns the first error.
+func parallel(ctx context.Context, workers, n int, f func(int) error) error {
+	idx := make(chan int)
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range idx {
+				if err := f(i); err != nil {
+					once.Do(func() { first = err })
+				}
+			}
+		}()
+	}
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		idx <- i
+	}
+	close(idx)
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return first
+}
+
+// percentiles are nearest-rank percentiles, in milliseconds.
+func percentiles(d []time.Duration) Percentiles {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	at := func(p float64) float64 {
+		if len(s) == 0 {
+			return 0
+		}
+		i := int(p*float64(len(s))+0.999999) - 1
+		i = max(0, min(i, len(s)-1))
+		return float64(s[i].Microseconds()) / 1000
+	}
+	return Percentiles{P50: at(0.50), P95: at(0.95), P99: at(0.99)}
+}

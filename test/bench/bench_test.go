@@ -1,0 +1,50 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+)
+
+// TestSmoke runs the benchmark small (N=50, a 10s steady window) so that
+// `make test` keeps it working. It asserts that every figure is there and
+// sane, and the one correctness property among them: a restart of the
+// manager on a converged cluster writes nothing. No timing is asserted.
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a local cluster and 100 groups of objects")
+	}
+	res, err := Run(context.Background(), Config{N: 50, SteadyWindow: 10 * time.Second, Edits: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table bytes.Buffer
+	res.Table(&table)
+	t.Logf("\n%s", table.String())
+	if _, err := res.WriteJSON(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]float64{
+		"O": res.OperatorSeconds, "O (API timestamps)": res.OperatorServerSeconds + 1, "B": res.BaselineSeconds,
+		"create-to-Ready p50": res.Latency.P50, "writes per Exposure": res.WritesPerExposure,
+		"RSS": float64(res.Memory.RSSBytes), "heap": float64(res.Memory.HeapAllocBytes),
+	} {
+		if !(v > 0) {
+			t.Errorf("%s = %v, want > 0", name, v)
+		}
+	}
+	if res.KubernetesVersion == "" || res.Cores == 0 || res.EditLatency == nil || res.Edits != 10 {
+		t.Errorf("missing figures: version %q, cores %d, edits %d", res.KubernetesVersion, res.Cores, res.Edits)
+	}
+	// Every Exposure writes at least its children and its status once.
+	if res.WritesPerExposure < res.ChildrenPerExposure+1 {
+		t.Errorf("%.2f writes per Exposure, fewer than its %.2f children + status", res.WritesPerExposure, res.ChildrenPerExposure)
+	}
+	if res.SteadyReconciles < res.N {
+		t.Errorf("the restarted manager reconciled %d times, want every one of the %d Exposures", res.SteadyReconciles, res.N)
+	}
+	if res.SteadyWrites != 0 || res.SteadyChanges.ByOperator != 0 {
+		t.Errorf("steady state after a restart: %d writes, %d changes by the operator (%v), want none", res.SteadyWrites, res.SteadyChanges.ByOperator, res.SteadyChanges.ByKind)
+	}
+}

@@ -1,0 +1,58 @@
+// Command bench runs the benchmark of `make bench` against a local
+// cluster it starts, prints the table and writes the JSON result.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/exposure-operator/exposure-operator/test/bench"
+)
+
+func main() {
+	cfg := bench.Config{}
+	var qps float64
+	flag.IntVar(&cfg.N, "n", 1000, "Number of Exposures.")
+	flag.DurationVar(&cfg.SteadyWindow, "steady-window", 120e9, "How long writes and changes are counted after the manager's restart.")
+	flag.IntVar(&cfg.Edits, "edits", 50, "How many Exposures are edited one at a time.")
+	flag.Float64Var(&qps, "kube-api-qps", 0, "The manager's and the baseline's client QPS (0: the manager's default).")
+	flag.IntVar(&cfg.Burst, "kube-api-burst", 0, "The manager's and the baseline's client burst (0: the manager's default).")
+	flag.IntVar(&cfg.Workers, "max-concurrent-reconciles", 0, "The manager's reconcilers and the baseline's workers (0: the manager's default).")
+	out := flag.String("out", "bench/results", "Directory of the JSON results.")
+	logs := flag.Bool("logs", false, "Show the cluster's and the manager's logs.")
+	flag.Parse()
+	cfg.QPS = float32(qps)
+	cfg.Progress = os.Stderr
+	if *logs {
+		cfg.Logs = os.Stderr
+	} else {
+		cfg.Logs = io.Discard
+	}
+
+	if err := run(cfg, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg bench.Config, out string) error {
+	// Ctrl-C stops the cluster and the manager cleanly.
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	res, err := bench.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	res.Table(os.Stdout)
+	path, err := res.WriteJSON(out)
+	if err != nil {
+		return err
+	}
+	fmt.Println("bench: wrote", path)
+	return nil
+}

@@ -1,0 +1,145 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Result holds every figure of a run; it is written as JSON.
+type Result struct {
+	Date              string         `json:"date"`
+	N                 int            `json:"n"`
+	Cores             int            `json:"cores"`
+	KubernetesVersion string         `json:"kubernetesVersion"`
+	Operator          Settings       `json:"operator"`
+	Mix               map[string]int `json:"mix"`
+	// ChildrenPerExposure is the mean number of rendered children.
+	ChildrenPerExposure float64 `json:"childrenPerExposure"`
+
+	// OperatorSeconds (O) and BaselineSeconds (B) are timed on one clock:
+	// from just before the first create (apply) to the last Exposure
+	// (group) seen ready. OperatorServerSeconds is O by the API's own
+	// timestamps, one-second precision.
+	OperatorSeconds       float64 `json:"operatorSeconds"`
+	OperatorServerSeconds float64 `json:"operatorServerSeconds"`
+	BaselineSeconds       float64 `json:"baselineSeconds"`
+	// BaselineApplySeconds is when the baseline's last apply returned.
+	BaselineApplySeconds float64 `json:"baselineApplySeconds"`
+	Ratio                float64 `json:"ratio"`
+	// Latency is create-to-Ready over the N Exposures.
+	Latency Percentiles `json:"createToReadyMs"`
+
+	// WritesPerExposure are the manager's write requests on the create
+	// path per Exposure, all methods and by method.
+	WritesPerExposure float64            `json:"writesPerExposure"`
+	WritesByMethod    map[string]float64 `json:"writesPerExposureByMethod"`
+
+	SteadyWindowSeconds float64     `json:"steadyWindowSeconds"`
+	SteadyWrites        int         `json:"steadyWrites"`
+	SteadyChanges       changeCount `json:"steadyResourceVersionChanges"`
+	// SteadyReconciles shows the restart re-reconciled every Exposure.
+	SteadyReconciles int `json:"steadyReconciles"`
+
+	Edits       int          `json:"edits"`
+	EditLatency *Percentiles `json:"editToStatusMs,omitempty"`
+
+	// Memory is after convergence at N, MemoryAfterRestart after the
+	// steady-state window (a fresh process that re-reconciled all N).
+	Memory             memory `json:"memory"`
+	MemoryAfterRestart memory `json:"memoryAfterRestart"`
+}
+
+// Settings are the manager's (and the baseline's) client and concurrency.
+type Settings struct {
+	QPS     float32 `json:"kubeAPIQPS"`
+	Burst   int     `json:"kubeAPIBurst"`
+	Workers int     `json:"maxConcurrentReconciles"`
+}
+
+// Percentiles in milliseconds.
+type Percentiles struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+}
+
+const mib = 1 << 20
+
+// Table prints every figure with its target.
+func (r *Result) Table(out io.Writer) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	row := func(name, value, target string) { fmt.Fprintf(tw, "%s\t%s\t%s\n", name, value, target) }
+	row("FIGURE", "VALUE", "TARGET")
+	row("machine", fmt.Sprintf("%d cores, Kubernetes %s", r.Cores, r.KubernetesVersion), "")
+	row("N", fmt.Sprintf("%d (%s)", r.N, mixString(r.Mix)), "")
+	row("manager", fmt.Sprintf("QPS %g, burst %d, %d workers (baseline: the same)", r.Operator.QPS, r.Operator.Burst, r.Operator.Workers), "")
+	row("O: operator, first create to last Ready", fmt.Sprintf("%.1fs (API timestamps: %.0fs)", r.OperatorSeconds, r.OperatorServerSeconds), "")
+	row("B: baseline, first apply to last ready", fmt.Sprintf("%.1fs (applies done at %.1fs)", r.BaselineSeconds, r.BaselineApplySeconds), "")
+	row("O/B", fmt.Sprintf("%.2f", r.Ratio), "<= 1.15")
+	row("create-to-Ready p50/p95/p99", ms3(r.Latency), "")
+	row("writes per Exposure (create path)", fmt.Sprintf("%.2f (%s) vs %.2f children + 1 status", r.WritesPerExposure, methods(r.WritesByMethod), r.ChildrenPerExposure), "")
+	row(fmt.Sprintf("steady state (%s after restart): writes", time.Duration(r.SteadyWindowSeconds*float64(time.Second))), fmt.Sprintf("%d (%d reconciles)", r.SteadyWrites, r.SteadyReconciles), "0")
+	row("steady state: resourceVersion changes", fmt.Sprintf("%d, by the operator %d %v", r.SteadyChanges.Total, r.SteadyChanges.ByOperator, r.SteadyChanges.ByKind), "0")
+	if r.EditLatency != nil {
+		row(fmt.Sprintf("edit-to-status p50/p99 (%d edits)", r.Edits), fmt.Sprintf("%.0fms / %.0fms", r.EditLatency.P50, r.EditLatency.P99), "p99 <= 500ms")
+	}
+	row("manager RSS / heap after convergence", r.Memory.String(), "RSS <= 80 MiB")
+	row("manager RSS / heap after restart", r.MemoryAfterRestart.String(), "")
+	_ = tw.Flush()
+}
+
+func ms3(p Percentiles) string {
+	return fmt.Sprintf("%.0fms / %.0fms / %.0fms", p.P50, p.P95, p.P99)
+}
+
+func mixString(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%d %s", m[k], k)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func methods(m map[string]float64) string {
+	parts := make([]string, 0, len(writeMethods))
+	for _, k := range writeMethods {
+		if m[k] != 0 {
+			parts = append(parts, fmt.Sprintf("%s %.2f", k, m[k]))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// WriteJSON writes the result to dir/<UTC date-time>.json and returns the path.
+func (r *Result) WriteJSON(dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	t, err := time.Parse(time.RFC3339, r.Date)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, t.Format("2006-01-02T150405Z")+".json")
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	return path, os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+func (m memory) String() string {
+	return fmt.Sprintf("%.1f MiB (%.1f anonymous) / heap %.1f MiB alloc, %.1f MiB in use",
+		float64(m.RSSBytes)/mib, float64(m.RSSAnonBytes)/mib, float64(m.HeapAllocBytes)/mib, float64(m.HeapInuseBytes)/mib)
+}
