@@ -19,6 +19,7 @@ func main() {
 	flag.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "Address the metrics endpoint binds to; \"0\" disables it.")
 	flag.BoolVar(&o.MetricsSecure, "metrics-secure", o.MetricsSecure, "Serve metrics over HTTPS with authentication and authorization (false: plain HTTP).")
 	flag.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "Address the /healthz and /readyz endpoints bind to; \"0\" disables them.")
+	flag.StringVar(&o.PprofAddr, "pprof-bind-address", "0", "Address net/http/pprof binds to, for profiling; \"0\" disables it.")
 	flag.BoolVar(&o.LeaderElection, "leader-elect", false, "Elect a leader so that only one replica reconciles at a time.")
 	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election lease (default: the manager's own namespace).")
 	flag.StringVar(&o.Controller.ClusterDomain, "cluster-domain", o.Controller.ClusterDomain, "The cluster's DNS domain, used in the DNS addresses reported in status.")

@@ -51,6 +51,8 @@ type Config struct {
 	QPS     float32
 	Burst   int
 	Workers int
+	// ManagerArgs are extra flags for the manager (tuning experiments).
+	ManagerArgs []string
 	// Progress receives one line per step (nil: discarded); Logs the
 	// cluster's and the manager's output (nil: discarded).
 	Progress, Logs io.Writer
@@ -147,6 +149,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	opts := cluster.OperatorOptions{Binary: bin, Kubeconfig: c.Kubeconfig, PolicyFile: policyFile, Logs: cfg.Logs, Metrics: true,
 		Args: []string{fmt.Sprintf("--kube-api-qps=%g", cfg.QPS), fmt.Sprintf("--kube-api-burst=%d", cfg.Burst),
 			fmt.Sprintf("--max-concurrent-reconciles=%d", cfg.Workers)}}
+	opts.Args = append(opts.Args, cfg.ManagerArgs...)
 	op, err := cluster.StartOperator(opts)
 	if err != nil {
 		return nil, err
@@ -266,6 +269,7 @@ func runOperator(ctx context.Context, k client.Client, op *cluster.Operator, cfg
 	res.ChildrenPerExposure = float64(children) / float64(cfg.N)
 
 	created := make([]time.Time, cfg.N)
+	w.startCounting("bench-op-")
 	start := time.Now()
 	if err := parallel(ctx, 8, cfg.N, func(i int) error {
 		created[i] = time.Now()
@@ -299,6 +303,7 @@ func runOperator(ctx context.Context, k client.Client, op *cluster.Operator, cfg
 	if err != nil {
 		return err
 	}
+	res.CreateChanges = w.stopCounting()
 	byMethod := diff(after.writes(), before.writes())
 	res.WritesByMethod = map[string]float64{}
 	for m, v := range byMethod {

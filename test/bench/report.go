@@ -40,6 +40,11 @@ type Result struct {
 	// path per Exposure, all methods and by method.
 	WritesPerExposure float64            `json:"writesPerExposure"`
 	WritesByMethod    map[string]float64 `json:"writesPerExposureByMethod"`
+	// CreateChanges are the new resourceVersions of the operator's
+	// namespaces on the create path, by kind: the Exposures' count is
+	// creates plus status writes, the children's applies plus the
+	// cluster's controllers' status updates.
+	CreateChanges changeCount `json:"createPathResourceVersionChanges"`
 
 	SteadyWindowSeconds float64     `json:"steadyWindowSeconds"`
 	SteadyWrites        int         `json:"steadyWrites"`
@@ -85,6 +90,7 @@ func (r *Result) Table(out io.Writer) {
 	row("O/B", fmt.Sprintf("%.2f", r.Ratio), "<= 1.15")
 	row("create-to-Ready p50/p95/p99", ms3(r.Latency), "")
 	row("writes per Exposure (create path)", fmt.Sprintf("%.2f (%s) vs %.2f children + 1 status", r.WritesPerExposure, methods(r.WritesByMethod), r.ChildrenPerExposure), "")
+	row("create path: resourceVersion changes", fmt.Sprintf("%d, by the operator %d %v", r.CreateChanges.Total, r.CreateChanges.ByOperator, r.CreateChanges.ByKind), "")
 	row(fmt.Sprintf("steady state (%s after restart): writes", time.Duration(r.SteadyWindowSeconds*float64(time.Second))), fmt.Sprintf("%d (%d reconciles)", r.SteadyWrites, r.SteadyReconciles), "0")
 	row("steady state: resourceVersion changes", fmt.Sprintf("%d, by the operator %d %v", r.SteadyChanges.Total, r.SteadyChanges.ByOperator, r.SteadyChanges.ByKind), "0")
 	if r.EditLatency != nil {

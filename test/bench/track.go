@@ -123,7 +123,7 @@ func (w *watcher) count(kind string, old any, o client.Object) {
 	}
 	w.changes.Total++
 	w.changes.ByKind[kind]++
-	if prev == nil || !reflect.DeepEqual(ourFields(prev), ourFields(o)) {
+	if ours := ourFields(o); (prev == nil && len(ours) > 0) || (prev != nil && !reflect.DeepEqual(ourFields(prev), ours)) {
 		w.changes.ByOperator++
 	}
 }

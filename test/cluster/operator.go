@@ -29,10 +29,14 @@ func RunOperator(kubeconfig, policyFile string, logs io.Writer) (func(), error) 
 	return func() { op.Stop(); _ = os.Remove(bin) }, nil
 }
 
-// BuildManager builds cmd/manager into bin.
+// BuildManager builds cmd/manager into bin the way a release image holds
+// it: static (no cgo) and without file paths. With cgo, render's kustomize
+// import of package plugin makes the linker export every symbol, which
+// doubles the binary and adds 15 MiB to the manager's RSS.
 func BuildManager(bin string) error {
-	build := exec.Command("go", "build", "-o", bin, "./cmd/manager")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/manager")
 	build.Dir = testenv.RepoRoot()
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	var out bytes.Buffer
 	build.Stderr = &out
 	if err := build.Run(); err != nil {

@@ -23,6 +23,10 @@ func main() {
 	flag.Float64Var(&qps, "kube-api-qps", 0, "The manager's and the baseline's client QPS (0: the manager's default).")
 	flag.IntVar(&cfg.Burst, "kube-api-burst", 0, "The manager's and the baseline's client burst (0: the manager's default).")
 	flag.IntVar(&cfg.Workers, "max-concurrent-reconciles", 0, "The manager's reconcilers and the baseline's workers (0: the manager's default).")
+	flag.Func("manager-arg", "An extra flag for the manager (repeatable), for tuning experiments.", func(s string) error {
+		cfg.ManagerArgs = append(cfg.ManagerArgs, s)
+		return nil
+	})
 	out := flag.String("out", "bench/results", "Directory of the JSON results.")
 	logs := flag.Bool("logs", false, "Show the cluster's and the manager's logs.")
 	flag.Parse()
