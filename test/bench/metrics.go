@@ -125,6 +125,10 @@ type memory struct {
 	RSSAnonBytes   int64 `json:"rssAnonBytes"`
 	HeapAllocBytes int64 `json:"heapAllocBytes"`
 	HeapInuseBytes int64 `json:"heapInuseBytes"`
+	// HeapGoalBytes is the heap size at which the next GC starts: live
+	// heap after the last GC times 1+GOGC/100, so with the default GOGC
+	// of 100 the live heap is half of it.
+	HeapGoalBytes int64 `json:"heapGoalBytes"`
 }
 
 func readMemory(ctx context.Context, pid int, metricsURL string) (memory, error) {
@@ -156,5 +160,6 @@ func readMemory(ctx context.Context, pid int, metricsURL string) (memory, error)
 	}
 	m.HeapAllocBytes = int64(s.sum("go_memstats_heap_alloc_bytes"))
 	m.HeapInuseBytes = int64(s.sum("go_memstats_heap_inuse_bytes"))
+	m.HeapGoalBytes = int64(s.sum("go_memstats_next_gc_bytes"))
 	return m, nil
 }

@@ -146,6 +146,6 @@ func (r *Result) WriteJSON(dir string) (string, error) {
 }
 
 func (m memory) String() string {
-	return fmt.Sprintf("%.1f MiB (%.1f anonymous) / heap %.1f MiB alloc, %.1f MiB in use",
-		float64(m.RSSBytes)/mib, float64(m.RSSAnonBytes)/mib, float64(m.HeapAllocBytes)/mib, float64(m.HeapInuseBytes)/mib)
+	return fmt.Sprintf("%.1f MiB (%.1f anonymous) / heap %.1f MiB alloc, %.1f MiB in use, GC goal %.1f MiB",
+		float64(m.RSSBytes)/mib, float64(m.RSSAnonBytes)/mib, float64(m.HeapAllocBytes)/mib, float64(m.HeapInuseBytes)/mib, float64(m.HeapGoalBytes)/mib)
 }
