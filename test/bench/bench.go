@@ -51,8 +51,9 @@ type Config struct {
 	QPS     float32
 	Burst   int
 	Workers int
-	// ManagerArgs are extra flags for the manager (tuning experiments).
-	ManagerArgs []string
+	// ManagerArgs and ManagerEnv are extra flags and environment for the
+	// manager (tuning experiments).
+	ManagerArgs, ManagerEnv []string
 	// Progress receives one line per step (nil: discarded); Logs the
 	// cluster's and the manager's output (nil: discarded).
 	Progress, Logs io.Writer
@@ -149,7 +150,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	opts := cluster.OperatorOptions{Binary: bin, Kubeconfig: c.Kubeconfig, PolicyFile: policyFile, Logs: cfg.Logs, Metrics: true,
 		Args: []string{fmt.Sprintf("--kube-api-qps=%g", cfg.QPS), fmt.Sprintf("--kube-api-burst=%d", cfg.Burst),
 			fmt.Sprintf("--max-concurrent-reconciles=%d", cfg.Workers)}}
-	opts.Args = append(opts.Args, cfg.ManagerArgs...)
+	opts.Args, opts.Env = append(opts.Args, cfg.ManagerArgs...), cfg.ManagerEnv
 	op, err := cluster.StartOperator(opts)
 	if err != nil {
 		return nil, err

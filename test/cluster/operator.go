@@ -59,6 +59,8 @@ type OperatorOptions struct {
 	Metrics bool
 	// Args are extra flags.
 	Args []string
+	// Env is extra environment (GOGC=50, for experiments).
+	Env []string
 }
 
 // Operator is a running manager process.
@@ -85,7 +87,7 @@ func StartOperator(o OperatorOptions) (*Operator, error) {
 		args = append(args, "--policy-file="+o.PolicyFile)
 	}
 	op.cmd = exec.Command(o.Binary, append(args, o.Args...)...)
-	op.cmd.Env = append(os.Environ(), "KUBECONFIG="+o.Kubeconfig)
+	op.cmd.Env = append(append(os.Environ(), "KUBECONFIG="+o.Kubeconfig), o.Env...)
 	if o.Logs != nil {
 		op.cmd.Stdout, op.cmd.Stderr = o.Logs, o.Logs
 	}

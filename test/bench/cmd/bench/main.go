@@ -27,6 +27,10 @@ func main() {
 		cfg.ManagerArgs = append(cfg.ManagerArgs, s)
 		return nil
 	})
+	flag.Func("manager-env", "An extra NAME=value in the manager's environment (repeatable), e.g. GOGC=50.", func(s string) error {
+		cfg.ManagerEnv = append(cfg.ManagerEnv, s)
+		return nil
+	})
 	out := flag.String("out", "bench/results", "Directory of the JSON results.")
 	logs := flag.Bool("logs", false, "Show the cluster's and the manager's logs.")
 	flag.Parse()
