@@ -22,6 +22,7 @@ export KUBEBUILDER_ASSETS
 KUBECTL ?= $(or $(shell command -v kubectl 2>/dev/null),$(LOCALBIN)/k8s/current/kubectl)
 
 IMG ?= ghcr.io/exposure-operator/exposure-operator:v0.1.0
+CONTAINER_TOOL ?= docker
 GO_TEST_FLAGS ?= -count=1
 # make bench: the number of Exposures.
 N ?= 1000
@@ -74,7 +75,8 @@ test: controlplane ## Unit and integration tests against a real kube-apiserver +
 	go test $(GO_TEST_FLAGS) $$(go list ./... | grep -v -e /test/e2e -e /test/reliability) 2>&1 | tee $(LOCALBIN)/test.log
 
 .PHONY: test-reliability
-test-reliability: controlplane ## Fault tests: leader failover after SIGKILL (more to come: crashes, API server restarts, tenants).
+test-reliability: controlplane ## Fault tests on a local cluster: SIGKILLs while converging, API server restart, leader failover, deletion, tenants.
+	hack/controlplane.sh e2e
 	go test $(GO_TEST_FLAGS) -v -timeout 20m ./test/reliability/ 2>&1 | tee $(LOCALBIN)/test-reliability.log
 
 .PHONY: bench
@@ -94,8 +96,16 @@ update-golden: ## Rewrite the render golden files from the current code.
 ##@ Build
 
 .PHONY: build
-build: ## Build the manager binary.
-	go build -o $(LOCALBIN)/manager ./cmd/manager
+build: ## Build the manager binary (static, as the image holds it).
+	CGO_ENABLED=0 go build -trimpath -o $(LOCALBIN)/manager ./cmd/manager
+
+.PHONY: docker-build
+docker-build: ## Build the manager image IMG with CONTAINER_TOOL (docker or podman).
+	$(CONTAINER_TOOL) build -t $(IMG) .
+
+.PHONY: docker-push
+docker-push: ## Push the manager image IMG.
+	$(CONTAINER_TOOL) push $(IMG)
 
 .PHONY: run
 run: ## With KUBECONFIG set: run the manager against that cluster. Without: start a local cluster, the operator and a sample, and print its addresses.
