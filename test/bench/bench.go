@@ -181,9 +181,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	ch := w.stopCounting()
-	res.SteadyWrites = int(total(after.writes()))
+	res.SteadyWrites = int(total(after.WriteRequests()))
 	res.SteadyChanges = ch
-	res.SteadyReconciles = int(after.sum("controller_runtime_reconcile_total", `controller="exposure"`))
+	res.SteadyReconciles = int(after.Sum("controller_runtime_reconcile_total", `controller="exposure"`))
 	if res.MemoryAfterRestart, err = readMemory(ctx, op.Pid(), op.MetricsURL); err != nil {
 		return nil, err
 	}
@@ -249,7 +249,7 @@ func runBaseline(ctx context.Context, cfg *rest.Config, bc Config, w *watcher, r
 // seen Ready; the server's own timestamps (first creationTimestamp, last
 // Ready lastTransitionTime, one-second precision) are reported next to it.
 func runOperator(ctx context.Context, k client.Client, op *cluster.Operator, cfg Config, w *watcher, res *Result) error {
-	before, err := waitScrape(ctx, op.MetricsURL, time.Minute)
+	before, err := cluster.WaitScrape(ctx, op.MetricsURL, time.Minute)
 	if err != nil {
 		return err
 	}
@@ -300,12 +300,12 @@ func runOperator(ctx context.Context, k client.Client, op *cluster.Operator, cfg
 	// Writes that trail the last Ready (an Event, a last status write)
 	// belong to the create path too.
 	time.Sleep(5 * time.Second)
-	after, err := scrape(ctx, op.MetricsURL)
+	after, err := cluster.Scrape(ctx, op.MetricsURL)
 	if err != nil {
 		return err
 	}
 	res.CreateChanges = w.stopCounting()
-	byMethod := diff(after.writes(), before.writes())
+	byMethod := diff(after.WriteRequests(), before.WriteRequests())
 	res.WritesByMethod = map[string]float64{}
 	for m, v := range byMethod {
 		res.WritesByMethod[m] = v / float64(cfg.N)
@@ -338,8 +338,8 @@ func serverSeconds(ctx context.Context, k client.Client, n int) (float64, error)
 // steady waits for the restarted manager to serve metrics, lets it run
 // for the window (its start-up re-reconciles every Exposure), and returns
 // its metrics: a fresh process, so every write it counts is the window's.
-func steady(ctx context.Context, op *cluster.Operator, window time.Duration) (samples, error) {
-	if _, err := waitScrape(ctx, op.MetricsURL, time.Minute); err != nil {
+func steady(ctx context.Context, op *cluster.Operator, window time.Duration) (cluster.Samples, error) {
+	if _, err := cluster.WaitScrape(ctx, op.MetricsURL, time.Minute); err != nil {
 		return nil, err
 	}
 	select {
@@ -347,7 +347,7 @@ func steady(ctx context.Context, op *cluster.Operator, window time.Duration) (sa
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	return scrape(ctx, op.MetricsURL)
+	return cluster.Scrape(ctx, op.MetricsURL)
 }
 
 // runEdits changes the first port of Exposures spread over the mix, one at

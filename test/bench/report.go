@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/exposure-operator/exposure-operator/test/cluster"
 )
 
 // Result holds every figure of a run; it is written as JSON.
@@ -119,8 +121,8 @@ func mixString(m map[string]int) string {
 }
 
 func methods(m map[string]float64) string {
-	parts := make([]string, 0, len(writeMethods))
-	for _, k := range writeMethods {
+	parts := make([]string, 0, len(cluster.WriteMethods))
+	for _, k := range cluster.WriteMethods {
 		if m[k] != 0 {
 			parts = append(parts, fmt.Sprintf("%s %.2f", k, m[k]))
 		}

@@ -101,6 +101,13 @@ func StartOperator(o OperatorOptions) (*Operator, error) {
 // Pid is the manager's process id.
 func (o *Operator) Pid() int { return o.cmd.Process.Pid }
 
+// Kill sends SIGKILL, as a node failure or the OOM killer would (no lease
+// released, no request finished), and waits for the process to go.
+func (o *Operator) Kill() {
+	_ = o.cmd.Process.Kill()
+	_ = o.cmd.Wait()
+}
+
 // Stop interrupts the manager and waits for it to exit (killing it after
 // ten seconds).
 func (o *Operator) Stop() {

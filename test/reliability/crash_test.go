@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -73,17 +71,11 @@ func TestCrashTolerance(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := buildManager(t)
-	var op *exec.Cmd
+	var op *cluster.Operator
 	startOp := func() {
-		op = exec.Command(bin, "--policy-file="+policyFile, "--metrics-bind-address=0", "--health-probe-bind-address=0")
-		op.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig)
-		op.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := op.Start(); err != nil {
-			t.Fatal(err)
-		}
+		op = startOperator(t, cluster.OperatorOptions{Binary: bin, Kubeconfig: c.Kubeconfig, PolicyFile: policyFile})
 	}
 	startOp()
-	defer func() { _ = op.Process.Kill(); _ = op.Wait() }()
 
 	// The mix: workloads behind ClusterIP, NodePort and LoadBalancer
 	// Services, and every tenth with an operator-made pool (children in
@@ -133,8 +125,7 @@ spec:
 				lbBefore[name] = ip
 			}
 		}
-		_ = op.Process.Signal(syscall.SIGKILL)
-		_ = op.Wait()
+		op.Kill()
 		startOp()
 	}
 	<-created

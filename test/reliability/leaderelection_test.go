@@ -5,20 +5,13 @@ package reliability
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,6 +20,7 @@ import (
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
 	"github.com/exposure-operator/exposure-operator/internal/testenv"
+	"github.com/exposure-operator/exposure-operator/test/cluster"
 )
 
 var env *testenv.Env
@@ -37,57 +31,27 @@ const leaseName = "exposure-operator.exposure.dev"
 
 // operatorProcess is an operator running as its own process.
 type operatorProcess struct {
-	id  string
-	cmd *exec.Cmd
-	// metrics is its plain-HTTP /metrics on loopback.
-	metrics string
+	id string
+	op *cluster.Operator
 }
 
-// writeRequests is how many write requests (anything but GET) of the
-// process the API server accepted, from client-go's request counter. A
-// refused one changes nothing: both processes try to create the lease at
-// start, and the loser's create is refused as a conflict.
-func (p *operatorProcess) writeRequests(t *testing.T) float64 {
+// acceptedWrites is how many write requests of the process the API server
+// accepted, from client-go's request counter. A refused one changes
+// nothing: both processes try to create the lease at start, and the
+// loser's create is refused as a conflict.
+func (p *operatorProcess) acceptedWrites(t *testing.T) float64 {
 	t.Helper()
-	var families map[string]*dto.MetricFamily
-	testenv.Eventually(t, 30*time.Second, func() string {
-		resp, err := http.Get(p.metrics)
-		if err != nil {
-			return err.Error()
-		}
-		defer resp.Body.Close()
-		parser := expfmt.NewTextParser(model.UTF8Validation)
-		if families, err = parser.TextToMetricFamilies(resp.Body); err != nil {
-			return err.Error()
-		}
-		return ""
-	})
-	var n float64
-	for _, m := range families["rest_client_requests_total"].GetMetric() {
-		labels := map[string]string{}
-		for _, l := range m.GetLabel() {
-			labels[l.GetName()] = l.GetValue()
-		}
-		if labels["method"] == http.MethodGet {
-			continue
-		}
-		t.Logf("%s: %s requests answered %s: %v", p.id, labels["method"], labels["code"], m.GetCounter().GetValue())
-		if strings.HasPrefix(labels["code"], "2") {
-			n += m.GetCounter().GetValue()
-		}
-	}
-	return n
-}
-
-// loopbackAddress finds a free port on 127.0.0.1.
-func loopbackAddress(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := cluster.WaitScrape(context.Background(), p.op.MetricsURL, 30*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	accepted := s.WriteRequests(`code="2`)
+	t.Logf("%s: write requests by method: %v sent, %v accepted", p.id, s.WriteRequests(), accepted)
+	var n float64
+	for _, v := range accepted {
+		n += v
+	}
+	return n
 }
 
 // TestLeaderFailover runs two operator processes with leader election,
@@ -103,21 +67,13 @@ func TestLeaderFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := func(id string) *operatorProcess {
-		addr := loopbackAddress(t)
-		cmd := exec.Command(bin, "--leader-elect", "--leader-election-namespace="+ns,
-			"--metrics-bind-address="+addr, "--metrics-secure=false", "--health-probe-bind-address=0")
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "POD_NAME="+id)
-		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		m := &operatorProcess{id: id, cmd: cmd, metrics: "http://" + addr + "/metrics"}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		return m
+		return &operatorProcess{id: id, op: startOperator(t, cluster.OperatorOptions{
+			Binary: bin, Kubeconfig: kubeconfig, Metrics: true,
+			Args: []string{"--leader-elect", "--leader-election-namespace=" + ns},
+		})}
 	}
 	a, b := start("a"), start("b")
-	procs := map[int]*operatorProcess{a.cmd.Process.Pid: a, b.cmd.Process.Pid: b}
+	procs := map[int]*operatorProcess{a.op.Pid(): a, b.op.Pid(): b}
 
 	holder := waitForHolder(t, ns, "", 60*time.Second)
 	leader := leaderOf(t, holder, procs)
@@ -140,14 +96,11 @@ func TestLeaderFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.WaitCondition(t, env.Client, appNS, "before", v1alpha1.ConditionReady, metav1.ConditionTrue, "")
-	if w, lw := standby.writeRequests(t), leader.writeRequests(t); w != 0 || lw == 0 {
+	if w, lw := standby.acceptedWrites(t), leader.acceptedWrites(t); w != 0 || lw == 0 {
 		t.Errorf("write requests: standby %v (want 0), leader %v (want some)", w, lw)
 	}
 	killed := time.Now()
-	if err := leader.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = leader.cmd.Wait()
+	leader.op.Kill()
 	next := waitForHolder(t, ns, holder, 60*time.Second)
 	failover := time.Since(killed)
 	t.Logf("failover: the lease moved from %s to %s %.1f s after SIGKILL", holder, next, failover.Seconds())
@@ -239,13 +192,24 @@ func adminKubeconfig(t *testing.T) string {
 	return path
 }
 
+// buildManager builds the manager binary once for a test.
 func buildManager(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "manager")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/manager")
-	cmd.Dir = testenv.RepoRoot()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/manager: %v: %s", err, out)
+	if err := cluster.BuildManager(bin); err != nil {
+		t.Fatal(err)
 	}
 	return bin
+}
+
+// startOperator runs a built manager as its own process until the test
+// ends.
+func startOperator(t *testing.T, o cluster.OperatorOptions) *cluster.Operator {
+	t.Helper()
+	op, err := cluster.StartOperator(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(op.Kill)
+	return op
 }

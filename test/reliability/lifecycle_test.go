@@ -58,14 +58,9 @@ func TestLifecycleOnALocalCluster(t *testing.T) {
 	}
 	bin := buildManager(t)
 	start := func() *cluster.Operator {
-		op, err := cluster.StartOperator(cluster.OperatorOptions{Binary: bin, Kubeconfig: c.Kubeconfig, PolicyFile: policyFile})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return op
+		return startOperator(t, cluster.OperatorOptions{Binary: bin, Kubeconfig: c.Kubeconfig, PolicyFile: policyFile})
 	}
 	op := start()
-	t.Cleanup(func() { op.Stop() })
 
 	l := lifecycle{t: t, k: k}
 	t.Run("deleted while the operator is down", func(t *testing.T) {
