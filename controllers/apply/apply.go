@@ -255,12 +255,12 @@ func (a *Applier) lostItsReference(ctx context.Context, owner Owner, gvk schema.
 	if err := a.APIReader.Get(ctx, client.ObjectKey{Namespace: live.GetNamespace(), Name: live.GetName()}, m); err != nil {
 		return false, fmt.Errorf("reading the field managers of %s %s/%s: %w", gvk.Kind, live.GetNamespace(), live.GetName(), err)
 	}
-	return AppliedByUs(m.GetManagedFields()), nil
+	return appliedByUs(m.GetManagedFields()), nil
 }
 
-// AppliedByUs reports whether the operator's field manager has applied to
+// appliedByUs reports whether the operator's field manager has applied to
 // an object.
-func AppliedByUs(managed []metav1.ManagedFieldsEntry) bool {
+func appliedByUs(managed []metav1.ManagedFieldsEntry) bool {
 	for _, f := range managed {
 		if f.Manager == names.FieldOwner && f.Operation == metav1.ManagedFieldsOperationApply {
 			return true

@@ -17,7 +17,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
 	"github.com/exposure-operator/exposure-operator/controllers/names"
@@ -159,14 +158,7 @@ func (l lifecycle) namespace(name string) string {
 
 func (l lifecycle) create(ns, doc string) {
 	l.t.Helper()
-	exp := &v1alpha1.Exposure{}
-	if err := yaml.UnmarshalStrict([]byte(doc), exp); err != nil {
-		l.t.Fatal(err)
-	}
-	exp.Namespace = ns
-	if err := l.k.Create(context.Background(), exp); err != nil {
-		l.t.Fatal(err)
-	}
+	testenv.CreateExposure(l.t, l.k, ns, doc)
 }
 
 // createFullStack makes an Exposure with children in its namespace (a
