@@ -58,8 +58,10 @@ const (
 	ReasonAvailable = "Available"
 
 	// ReasonRolloutInProgress: the Deployment controller has not yet
-	// updated or made available every desired replica
-	// (WorkloadAvailable=False).
+	// updated or made available every desired replica. WorkloadAvailable is
+	// False with it while nothing serves yet, and True while a workload
+	// that was available keeps serving during the rollout (then Ready stays
+	// True and Reconciling is True).
 	ReasonRolloutInProgress = "RolloutInProgress"
 
 	// ReasonDeploymentMissing: the Deployment does not exist (yet)
@@ -70,6 +72,11 @@ const (
 	// expected to run; reported as True so that a deliberate scale-down does
 	// not leave the Exposure progressing forever.
 	ReasonScaledToZero = "ScaledToZero"
+
+	// ReasonServiceTypeChanging: the live Service has another shape than
+	// the spec asks for (headless while ClusterIP is wanted, say) and is
+	// being changed or replaced (ServiceReady=False).
+	ReasonServiceTypeChanging = "ServiceTypeChanging"
 
 	// ReasonServiceMissing: the Service does not exist (yet)
 	// (ServiceReady=False).

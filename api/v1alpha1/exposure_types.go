@@ -949,6 +949,31 @@ type ExposureStatus struct {
 	// +optional
 	ExternalAddress string `json:"externalAddress,omitempty"`
 
+	// State is the Exposure's state as kstatus (Flux, kpt, Argo CD's
+	// kstatus mode) names it, for `kubectl get`: Current (every part is
+	// ready and nothing is changing), InProgress (the operator or the
+	// cluster is still converging; a rollout of a serving workload is
+	// InProgress with Ready still True) or Failed (Stalled: the user must
+	// act).
+	// +optional
+	// +kubebuilder:validation:Enum=Current;InProgress;Failed
+	State string `json:"state,omitempty"`
+
+	// StateReason is the CamelCase reason behind State: the Stalled reason
+	// when Failed, the reason of the part still converging when
+	// InProgress, AllPartsReady when Current.
+	// +optional
+	StateReason string `json:"stateReason,omitempty"`
+
+	// Address is the one address `kubectl get` shows: the load-balancer
+	// address ("<pending>" while a LoadBalancer Service has none yet), else
+	// the Ingress host, else a node port, else the cluster IP, else the DNS
+	// name. Cut to 64 characters with "..." for display; status.addresses
+	// holds every address whole.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	Address string `json:"address,omitempty"`
+
 	// Addresses are every way in, as a client would use it.
 	// +optional
 	// +listType=atomic
@@ -968,9 +993,13 @@ type ExposureStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=expo,categories=networking
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.state`,description="kstatus state: Current, InProgress or Failed"
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.stateReason`
 // +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.status.serviceType`
-// +kubebuilder:printcolumn:name="Address",type=string,JSONPath=`.status.externalAddress`
+// +kubebuilder:printcolumn:name="Address",type=string,JSONPath=`.status.address`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="External",type=string,JSONPath=`.status.externalAddress`,priority=1
+// +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 63 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name: must be a DNS-1035 label (at most 63 lower-case letters, digits and dashes, starting with a letter), because the Service is named after the Exposure"
 type Exposure struct {
 	metav1.TypeMeta   `json:",inline"`

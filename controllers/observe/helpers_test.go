@@ -169,6 +169,13 @@ func slice(name string, eps ...discoveryv1.Endpoint) discoveryv1.EndpointSlice {
 
 // deployment builds a Deployment; available says whether its Available
 // condition is True.
+// wasAvailable gives the Exposure a last status in which the workload was
+// available.
+func wasAvailable(e *v1alpha1.Exposure) {
+	e.Status.Conditions = append(e.Status.Conditions, metav1.Condition{
+		Type: v1alpha1.ConditionWorkloadAvailable, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonAvailable})
+}
+
 func deployment(replicas, updated, avail int32, available bool, mods ...func(*appsv1.Deployment)) *appsv1.Deployment {
 	st := corev1.ConditionFalse
 	if available {

@@ -18,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
@@ -85,6 +86,8 @@ type Result struct {
 	// ExternalAddress is the first address reachable from outside the
 	// cluster; "" if none.
 	ExternalAddress string
+	// Address is the one address `kubectl get` shows (status.address).
+	Address string
 }
 
 // Observe derives addresses, part conditions and resource readiness from the
@@ -105,11 +108,18 @@ func Observe(in Input) Result {
 	addrs.loadBalancer(in.Service)
 	addrs.ingress(in.Ingress)
 	addrs.externalName(in.Service)
-	addrs.external(e)
+	addrs.external(e, in.Service)
 	r.Addresses = addrs.sorted()
 	r.ExternalAddress = addrs.externalAddress()
+	r.Address = displayAddress(addrs, r.ServiceType, in.Service)
 
 	r.Parts = parts(in, e, r.ServiceType)
+	// Which parts apply follows the spec, so they do not flicker while the
+	// Service is replaced; the type reported is the live one, so the status
+	// never claims a shape the cluster does not have.
+	if in.Service != nil {
+		r.ServiceType = liveServiceType(in.Service)
+	}
 	if secondary, c := SecondaryAddresses(e, in.Pods); c.Type != "" {
 		r.Addresses = append(r.Addresses, secondary...)
 		r.Parts = append(r.Parts, c)
@@ -170,6 +180,35 @@ func (s *addressSet) externalAddress() string {
 		}
 	}
 	return ""
+}
+
+// maxDisplayAddress is status.address's limit: a 253-character host would
+// push every other column of `kubectl get` off the screen.
+const maxDisplayAddress = 64
+
+// displayAddress is the address a person scanning `kubectl get exposures`
+// looks for: how to reach the workload from outside if it can be, else from
+// inside. A LoadBalancer Exposure without its address shows "<pending>"
+// rather than a node port, as `kubectl get services` does.
+func displayAddress(s addressSet, st v1alpha1.ServiceType, svc *corev1.Service) string {
+	a := s.lb
+	if a == "" && st == v1alpha1.ServiceTypeLoadBalancer && svc != nil {
+		a = "<pending>"
+	}
+	if a == "" {
+		a = s.externalAddress()
+	}
+	for _, t := range []v1alpha1.AddressType{v1alpha1.AddressClusterIP, v1alpha1.AddressExternalName, v1alpha1.AddressDNS} {
+		for _, x := range s.list {
+			if a == "" && x.Type == t {
+				a = firstNonEmpty(x.Address, x.Hostname)
+			}
+		}
+	}
+	if len(a) > maxDisplayAddress {
+		a = a[:maxDisplayAddress-3] + "..."
+	}
+	return a
 }
 
 func protocolOf(p corev1.Protocol) v1alpha1.Protocol {
@@ -497,9 +536,30 @@ func (s *addressSet) externalName(svc *corev1.Service) {
 
 // external reports the backends outside the cluster from the spec: they are
 // what the EndpointSlice points at, and the port is the one they listen on.
-func (s *addressSet) external(e *v1alpha1.Exposure) {
+// A backend of an IP family the live Service does not have is left out:
+// kube-proxy forwards a Service's traffic only within its own families, so
+// no client reaches that backend through it (an IPv6 backend behind a
+// single-stack IPv4 Service).
+func (s *addressSet) external(e *v1alpha1.Exposure, svc *corev1.Service) {
 	if e.Spec.External == nil {
 		return
+	}
+	reachable := func(string) bool { return true }
+	if svc != nil && len(svc.Spec.IPFamilies) > 0 {
+		families := map[corev1.IPFamily]bool{}
+		for _, f := range svc.Spec.IPFamilies {
+			families[f] = true
+		}
+		reachable = func(a string) bool {
+			ip := net.ParseIP(a)
+			if ip == nil {
+				return false
+			}
+			if ip.To4() != nil {
+				return families[corev1.IPv4Protocol]
+			}
+			return families[corev1.IPv6Protocol]
+		}
 	}
 	for _, p := range e.Spec.Ports {
 		port := p.Port
@@ -511,6 +571,9 @@ func (s *addressSet) external(e *v1alpha1.Exposure) {
 			proto = v1alpha1.ProtocolTCP
 		}
 		for _, a := range e.Spec.External.Addresses {
+			if !reachable(string(a)) {
+				continue
+			}
 			s.add(v1alpha1.ExposureAddress{
 				Type: v1alpha1.AddressExternal, Address: string(a), Port: port,
 				Protocol: proto, PortName: p.Name,
@@ -524,9 +587,10 @@ func (s *addressSet) external(e *v1alpha1.Exposure) {
 func parts(in Input, e *v1alpha1.Exposure, st v1alpha1.ServiceType) []metav1.Condition {
 	var out []metav1.Condition
 	if e.Spec.Workload != nil {
-		out = append(out, workloadPart(in.Deployment, names.Deployment(e.Name)))
+		out = append(out, workloadPart(in.Deployment, names.Deployment(e.Name),
+			meta.IsStatusConditionTrue(e.Status.Conditions, v1alpha1.ConditionWorkloadAvailable)))
 	}
-	out = append(out, servicePart(in.Service, in.ServiceIsForeign, names.Service(e.Name)))
+	out = append(out, servicePart(in.Service, in.ServiceIsForeign, names.Service(e.Name), st))
 	if st != v1alpha1.ServiceTypeExternalName {
 		out = append(out, endpointsPart(in, e))
 	}
@@ -606,49 +670,76 @@ func deploymentCondition(d *appsv1.Deployment, t appsv1.DeploymentConditionType)
 // workloadPart follows `kubectl rollout status`: the rollout is done when
 // the controller has seen the latest spec, every replica is updated, and
 // enough of them are available.
-func workloadPart(d *appsv1.Deployment, name string) metav1.Condition {
+//
+// A rollout of a workload that was already available is progress, not an
+// outage: while some replica still serves (and the rollout is within its
+// deadline) the part stays True with reason RolloutInProgress, which
+// Compute reports as Ready=True, Reconciling=True. Whether the workload was
+// available is read from the Exposure's own last status, so a new workload
+// still waits for the Deployment's Available condition.
+func workloadPart(d *appsv1.Deployment, name string, wasAvailable bool) metav1.Condition {
 	const t = v1alpha1.ConditionWorkloadAvailable
 	if d == nil {
 		return cond(t, false, v1alpha1.ReasonDeploymentMissing,
 			fmt.Sprintf("Deployment %s does not exist yet", name))
 	}
 	desired := desiredReplicas(d)
-	if d.Status.ObservedGeneration < d.Generation {
-		return cond(t, false, v1alpha1.ReasonRolloutInProgress,
-			fmt.Sprintf("the Deployment controller has not yet seen generation %d of Deployment %s", d.Generation, d.Name))
-	}
-	stuck := ""
 	if c := deploymentCondition(d, appsv1.DeploymentProgressing); c != nil &&
 		c.Status == corev1.ConditionFalse && c.Reason == "ProgressDeadlineExceeded" {
-		stuck = "; the rollout exceeded its progress deadline: " + c.Message
-	}
-	if stuck != "" {
 		return cond(t, false, v1alpha1.ReasonProgressDeadlineExceeded,
-			fmt.Sprintf("%d of %d replicas updated, %d available%s", d.Status.UpdatedReplicas, desired, d.Status.AvailableReplicas, stuck))
+			fmt.Sprintf("%d of %d replicas updated, %d available; the rollout exceeded its progress deadline: %s",
+				d.Status.UpdatedReplicas, desired, d.Status.AvailableReplicas, c.Message))
 	}
-	if d.Status.UpdatedReplicas < desired {
-		return cond(t, false, v1alpha1.ReasonRolloutInProgress,
-			fmt.Sprintf("%d of %d replicas updated%s", d.Status.UpdatedReplicas, desired, stuck))
-	}
-	if desired == 0 {
+	var rollout string
+	switch {
+	case d.Status.ObservedGeneration < d.Generation:
+		rollout = fmt.Sprintf("the Deployment controller has not yet seen generation %d of Deployment %s", d.Generation, d.Name)
+	case d.Status.UpdatedReplicas < desired:
+		rollout = fmt.Sprintf("%d of %d replicas updated", d.Status.UpdatedReplicas, desired)
+	case desired == 0:
 		return cond(t, true, v1alpha1.ReasonScaledToZero, "the workload is scaled to zero replicas")
 	}
-	if c := deploymentCondition(d, appsv1.DeploymentAvailable); c != nil && c.Status == corev1.ConditionTrue &&
-		d.Status.AvailableReplicas >= desired {
+	availableCond := deploymentCondition(d, appsv1.DeploymentAvailable)
+	available := availableCond != nil && availableCond.Status == corev1.ConditionTrue
+	if rollout == "" && available && d.Status.AvailableReplicas >= desired {
 		return cond(t, true, v1alpha1.ReasonAvailable,
 			fmt.Sprintf("%d of %d replicas available", d.Status.AvailableReplicas, desired))
 	}
-	return cond(t, false, v1alpha1.ReasonRolloutInProgress,
-		fmt.Sprintf("%d of %d replicas available%s", d.Status.AvailableReplicas, desired, stuck))
+	if rollout == "" {
+		rollout = fmt.Sprintf("%d of %d replicas available", d.Status.AvailableReplicas, desired)
+	} else {
+		rollout = fmt.Sprintf("%s, %d available", rollout, d.Status.AvailableReplicas)
+	}
+	if (available || wasAvailable) && d.Status.AvailableReplicas > 0 {
+		return cond(t, true, v1alpha1.ReasonRolloutInProgress, "serving while the rollout goes on: "+rollout)
+	}
+	return cond(t, false, v1alpha1.ReasonRolloutInProgress, rollout)
 }
 
-func servicePart(svc *corev1.Service, foreign bool, name string) metav1.Condition {
+// liveServiceType is the shape a live Service has, in the spec's terms.
+func liveServiceType(svc *corev1.Service) v1alpha1.ServiceType {
+	switch {
+	case svc.Spec.Type == corev1.ServiceTypeExternalName:
+		return v1alpha1.ServiceTypeExternalName
+	case svc.Spec.ClusterIP == corev1.ClusterIPNone:
+		return v1alpha1.ServiceTypeHeadless
+	case svc.Spec.Type == "":
+		return v1alpha1.ServiceTypeClusterIP
+	}
+	return v1alpha1.ServiceType(svc.Spec.Type)
+}
+
+func servicePart(svc *corev1.Service, foreign bool, name string, want v1alpha1.ServiceType) metav1.Condition {
 	const t = v1alpha1.ConditionServiceReady
 	switch {
 	case svc == nil && foreign:
 		return cond(t, false, v1alpha1.ReasonConflict, fmt.Sprintf("a Service named %s exists but is not this Exposure's; it is left untouched", name))
 	case svc == nil:
 		return cond(t, false, v1alpha1.ReasonServiceMissing, fmt.Sprintf("Service %s does not exist yet", name))
+	case liveServiceType(svc) != want:
+		return cond(t, false, v1alpha1.ReasonServiceTypeChanging, fmt.Sprintf(
+			"Service %s is %s, the spec asks for %s: it is being changed (or replaced, where the API server cannot change it in place)",
+			svc.Name, liveServiceType(svc), want))
 	case svc.Spec.Type == corev1.ServiceTypeExternalName:
 		return cond(t, true, v1alpha1.ReasonExternalName,
 			fmt.Sprintf("Service %s is an alias for %s", svc.Name, svc.Spec.ExternalName))

@@ -39,6 +39,7 @@ func TestAddresses(t *testing.T) {
 		in           Input
 		want         []addr
 		wantExternal string
+		wantDisplay  string // status.address, checked when set
 	}{{
 		name: "nothing exists yet",
 		in:   Input{Exposure: exposure()},
@@ -215,6 +216,52 @@ func TestAddresses(t *testing.T) {
 			{Name: "pg", Port: 5432, TargetPort: ptrTo(intstr.FromString("postgres"))},
 		}, "10.0.0.5"))},
 		want: []addr{{Type: v1alpha1.AddressExternal, Address: "10.0.0.5", Port: 5432, Protocol: tcp, PortName: "pg"}},
+	}, {
+		name: "External addresses: a backend of a family the Service lacks is not reachable through it",
+		in: Input{Exposure: exposure(withExternalAddresses([]v1alpha1.ServicePort{{Name: "pg", Port: 5432}},
+			"203.0.113.10", "2001:db8::10")),
+			Service: service(corev1.ServiceTypeClusterIP, []corev1.ServicePort{port("pg", 5432)}, func(s *corev1.Service) {
+				s.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv4Protocol}
+			})},
+		want: []addr{
+			{Type: v1alpha1.AddressClusterIP, Address: "10.96.12.7", Port: 5432, Protocol: tcp, PortName: "pg"},
+			{Type: v1alpha1.AddressDNS, Hostname: "web.shop.svc.cluster.local", Port: 5432, Protocol: tcp, PortName: "pg"},
+			{Type: v1alpha1.AddressExternal, Address: "203.0.113.10", Port: 5432, Protocol: tcp, PortName: "pg"},
+		},
+		wantDisplay: "10.96.12.7",
+	}, {
+		name: "External addresses: a dual-stack Service reaches both families",
+		in: Input{Exposure: exposure(withExternalAddresses([]v1alpha1.ServicePort{{Name: "pg", Port: 5432}},
+			"203.0.113.10", "2001:db8::10")),
+			Service: service(corev1.ServiceTypeClusterIP, []corev1.ServicePort{port("pg", 5432)}, withClusterIPs("10.96.12.7", "fd00::7"), func(s *corev1.Service) {
+				s.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol}
+			})},
+		want: []addr{
+			{Type: v1alpha1.AddressClusterIP, Address: "10.96.12.7", Port: 5432, Protocol: tcp, PortName: "pg"},
+			{Type: v1alpha1.AddressClusterIP, Address: "fd00::7", Port: 5432, Protocol: tcp, PortName: "pg"},
+			{Type: v1alpha1.AddressDNS, Hostname: "web.shop.svc.cluster.local", Port: 5432, Protocol: tcp, PortName: "pg"},
+			{Type: v1alpha1.AddressExternal, Address: "203.0.113.10", Port: 5432, Protocol: tcp, PortName: "pg"},
+			{Type: v1alpha1.AddressExternal, Address: "2001:db8::10", Port: 5432, Protocol: tcp, PortName: "pg"},
+		},
+		wantDisplay: "10.96.12.7",
+	}, {
+		name: "LoadBalancer without its address shows <pending>, not a node port",
+		in: Input{Exposure: exposure(withServiceType(v1alpha1.ServiceTypeLoadBalancer)),
+			Service: service(corev1.ServiceTypeLoadBalancer, []corev1.ServicePort{nodePortOf("http", 80, 30080)}),
+			Nodes:   []corev1.Node{node("n1", true, internalIP("192.168.3.171"))}},
+		want: []addr{
+			{Type: v1alpha1.AddressClusterIP, Address: "10.96.12.7", Port: 80, Protocol: tcp, PortName: "http"},
+			{Type: v1alpha1.AddressDNS, Hostname: "web.shop.svc.cluster.local", Port: 80, Protocol: tcp, PortName: "http"},
+			{Type: v1alpha1.AddressNodePort, Address: "192.168.3.171", Port: 30080, Protocol: tcp, PortName: "http", Node: "n1"},
+		},
+		wantExternal: "192.168.3.171:30080",
+		wantDisplay:  "<pending>",
+	}, {
+		name: "headless: the DNS name is the address to show",
+		in: Input{Exposure: exposure(withServiceType(v1alpha1.ServiceTypeHeadless)),
+			Service: service(corev1.ServiceTypeClusterIP, http80, headless)},
+		want:        []addr{dnsWeb},
+		wantDisplay: "web.shop.svc.cluster.local",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,6 +271,9 @@ func TestAddresses(t *testing.T) {
 			}
 			if got.ExternalAddress != tt.wantExternal {
 				t.Errorf("external address: got %q, want %q", got.ExternalAddress, tt.wantExternal)
+			}
+			if tt.wantDisplay != "" && got.Address != tt.wantDisplay {
+				t.Errorf("display address: got %q, want %q", got.Address, tt.wantDisplay)
 			}
 		})
 	}
@@ -300,6 +350,13 @@ func TestParts(t *testing.T) {
 		want: []string{svcOK, epOK},
 		msg:  "Service web has cluster IP 10.96.12.7",
 	}, {
+		// Headless -> ClusterIP: until the Service is replaced it is still
+		// headless, and the status must not claim a cluster IP.
+		name: "spec asks for ClusterIP, the live Service is still headless",
+		in:   Input{Exposure: exposure(), Service: service(corev1.ServiceTypeClusterIP, nil, headless), EndpointSlices: oneReady},
+		want: []string{"ServiceReady=False/ServiceTypeChanging", epOK},
+		msg:  "Service web is Headless, the spec asks for ClusterIP",
+	}, {
 		name: "service without cluster IP yet",
 		in:   Input{Exposure: exposure(), Service: service(corev1.ServiceTypeClusterIP, nil, withClusterIPs())},
 		want: []string{"ServiceReady=False/Pending", "EndpointsReady=False/NoReadyEndpoints"},
@@ -310,17 +367,40 @@ func TestParts(t *testing.T) {
 		want: []string{"WorkloadAvailable=False/DeploymentMissing", svcOK, "EndpointsReady=False/NoReadyEndpoints"},
 		msg:  "Deployment web does not exist yet",
 	}, {
-		name: "workload: new generation not yet observed",
+		// An edit of a serving workload: the old pods keep serving, so the
+		// part stays True while the rollout goes on (Ready stays True).
+		name: "workload: new generation not yet observed, still available",
 		in: Input{Exposure: exposure(withWorkload(3)), Service: clusterIPSvc, EndpointSlices: oneReady,
 			Deployment: deployment(3, 3, 3, true, func(d *appsv1.Deployment) { d.Generation = 3 })},
-		want: []string{"WorkloadAvailable=False/RolloutInProgress", svcOK, epOK},
-		msg:  "has not yet seen generation 3",
+		want: []string{"WorkloadAvailable=True/RolloutInProgress", svcOK, epOK},
+		msg:  "serving while the rollout goes on: the Deployment controller has not yet seen generation 3 of Deployment web, 3 available",
 	}, {
-		name: "workload: rollout half way",
+		name: "workload: rollout half way, still available",
 		in: Input{Exposure: exposure(withWorkload(3)), Service: clusterIPSvc, EndpointSlices: oneReady,
 			Deployment: deployment(3, 2, 3, true)},
+		want: []string{"WorkloadAvailable=True/RolloutInProgress", svcOK, epOK},
+		msg:  "serving while the rollout goes on: 2 of 3 replicas updated, 3 available",
+	}, {
+		// A scale-up drops the Deployment's Available condition (fewer
+		// than replicas - maxUnavailable); a workload that was available
+		// and still has a serving replica stays available.
+		name: "workload: was available, Available condition lost, replicas still serving",
+		in: Input{Exposure: exposure(withWorkload(5), wasAvailable), Service: clusterIPSvc, EndpointSlices: oneReady,
+			Deployment: deployment(5, 5, 3, false)},
+		want: []string{"WorkloadAvailable=True/RolloutInProgress", svcOK, epOK},
+		msg:  "3 of 5 replicas available",
+	}, {
+		name: "workload: was available, nothing serves any more",
+		in: Input{Exposure: exposure(withWorkload(3), wasAvailable), Service: clusterIPSvc,
+			Deployment: deployment(3, 1, 0, false)},
+		want: []string{"WorkloadAvailable=False/RolloutInProgress", svcOK, "EndpointsReady=False/NoReadyEndpoints"},
+		msg:  "1 of 3 replicas updated, 0 available",
+	}, {
+		name: "workload: new workload half rolled out is not yet available",
+		in: Input{Exposure: exposure(withWorkload(3)), Service: clusterIPSvc, EndpointSlices: oneReady,
+			Deployment: deployment(3, 2, 2, false)},
 		want: []string{"WorkloadAvailable=False/RolloutInProgress", svcOK, epOK},
-		msg:  "2 of 3 replicas updated",
+		msg:  "2 of 3 replicas updated, 2 available",
 	}, {
 		name: "workload: rollout stuck past its deadline",
 		in: Input{Exposure: exposure(withWorkload(3)), Service: clusterIPSvc, EndpointSlices: oneReady,

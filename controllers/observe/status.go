@@ -34,6 +34,13 @@ var conditionOrder = []string{
 	v1alpha1.ConditionSecondaryNetworksReady,
 }
 
+// States of status.state, named as kstatus names them.
+const (
+	StateCurrent    = "Current"
+	StateInProgress = "InProgress"
+	StateFailed     = "Failed"
+)
+
 // maxMessage is metav1.Condition's limit on message length; a longer message
 // (an API error quoted in a stall) would make the status write fail.
 const maxMessage = 32768
@@ -52,6 +59,9 @@ const maxMessage = 32768
 //   - some part not True: Stalled=False, Reconciling=True (Progressing,
 //     naming the first such part), Ready=False (that part's reason).
 //     kstatus reads this as InProgress.
+//   - every part True, one still rolling out (reason RolloutInProgress):
+//     Stalled=False, Reconciling=True (RolloutInProgress), Ready=True.
+//     Users reach the workload; kstatus reads this as InProgress.
 //   - otherwise: Stalled=False, Reconciling=False, Ready=True
 //     (AllPartsReady). kstatus reads this as Current.
 //
@@ -93,20 +103,24 @@ func Compute(prev v1alpha1.ExposureStatus, generation int64, r Result, stall *St
 		set(p)
 	}
 
-	var notReady *metav1.Condition
+	var notReady, progressing *metav1.Condition
 	for i := range r.Parts {
-		if r.Parts[i].Status != metav1.ConditionTrue {
-			notReady = &r.Parts[i]
-			break
+		switch p := &r.Parts[i]; {
+		case p.Status != metav1.ConditionTrue && notReady == nil:
+			notReady = p
+		case p.Status == metav1.ConditionTrue && p.Reason == v1alpha1.ReasonRolloutInProgress && progressing == nil:
+			progressing = p
 		}
 	}
 
+	var state, stateReason string
 	switch {
 	case stall != nil:
 		reason := stall.Reason
 		if reason == "" {
 			reason = v1alpha1.ReasonStalled
 		}
+		state, stateReason = StateFailed, reason
 		set(metav1.Condition{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionTrue,
 			Reason: reason, Message: stall.Message})
 		set(metav1.Condition{Type: v1alpha1.ConditionReconciling, Status: metav1.ConditionFalse,
@@ -115,6 +129,7 @@ func Compute(prev v1alpha1.ExposureStatus, generation int64, r Result, stall *St
 		set(metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse,
 			Reason: reason, Message: stall.Message})
 	case notReady != nil:
+		state, stateReason = StateInProgress, notReady.Reason
 		msg := partMessage(*notReady)
 		set(metav1.Condition{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionFalse,
 			Reason: v1alpha1.ReasonNotStalled, Message: "nothing needs the user's attention"})
@@ -122,7 +137,19 @@ func Compute(prev v1alpha1.ExposureStatus, generation int64, r Result, stall *St
 			Reason: v1alpha1.ReasonProgressing, Message: msg})
 		set(metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse,
 			Reason: notReady.Reason, Message: msg})
+	case progressing != nil:
+		// Every part serves, and one is still changing (a rollout): users
+		// reach the workload, so Ready stays True; Reconciling says what
+		// is still going on.
+		state, stateReason = StateInProgress, progressing.Reason
+		set(metav1.Condition{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionFalse,
+			Reason: v1alpha1.ReasonNotStalled, Message: "nothing needs the user's attention"})
+		set(metav1.Condition{Type: v1alpha1.ConditionReconciling, Status: metav1.ConditionTrue,
+			Reason: progressing.Reason, Message: partMessage(*progressing)})
+		set(metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue,
+			Reason: v1alpha1.ReasonAllPartsReady, Message: allReadyMessage(r.Parts)})
 	default:
+		state, stateReason = StateCurrent, v1alpha1.ReasonAllPartsReady
 		msg := allReadyMessage(r.Parts)
 		set(metav1.Condition{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionFalse,
 			Reason: v1alpha1.ReasonNotStalled, Message: "nothing needs the user's attention"})
@@ -136,7 +163,10 @@ func Compute(prev v1alpha1.ExposureStatus, generation int64, r Result, stall *St
 	return v1alpha1.ExposureStatus{
 		ObservedGeneration: generation,
 		Conditions:         conds,
+		State:              state,
+		StateReason:        stateReason,
 		ServiceType:        string(r.ServiceType),
+		Address:            r.Address,
 		ExternalAddress:    r.ExternalAddress,
 		// Copies, so the status shares no memory with the Result.
 		Addresses: append([]v1alpha1.ExposureAddress(nil), r.Addresses...),

@@ -24,10 +24,12 @@ var (
 func part(t string, ok bool, reason, msg string) metav1.Condition { return cond(t, ok, reason, msg) }
 
 var (
-	svcReady    = part(v1alpha1.ConditionServiceReady, true, v1alpha1.ReasonClusterIPAssigned, "Service web has cluster IP 10.96.12.7")
-	epReady     = part(v1alpha1.ConditionEndpointsReady, true, v1alpha1.ReasonEndpointsReady, "3 ready endpoints")
-	epNone      = part(v1alpha1.ConditionEndpointsReady, false, v1alpha1.ReasonNoReadyEndpoints, "no pod of Deployment web is ready")
-	wlRolling   = part(v1alpha1.ConditionWorkloadAvailable, false, v1alpha1.ReasonRolloutInProgress, "2 of 3 replicas updated")
+	svcReady         = part(v1alpha1.ConditionServiceReady, true, v1alpha1.ReasonClusterIPAssigned, "Service web has cluster IP 10.96.12.7")
+	epReady          = part(v1alpha1.ConditionEndpointsReady, true, v1alpha1.ReasonEndpointsReady, "3 ready endpoints")
+	epNone           = part(v1alpha1.ConditionEndpointsReady, false, v1alpha1.ReasonNoReadyEndpoints, "no pod of Deployment web is ready")
+	wlRolling        = part(v1alpha1.ConditionWorkloadAvailable, false, v1alpha1.ReasonRolloutInProgress, "2 of 3 replicas updated")
+	wlServingRollout = part(v1alpha1.ConditionWorkloadAvailable, true, v1alpha1.ReasonRolloutInProgress,
+		"serving while the rollout goes on: 1 of 3 replicas updated, 3 available")
 	wlAvailable = part(v1alpha1.ConditionWorkloadAvailable, true, v1alpha1.ReasonAvailable, "3 of 3 replicas available")
 	ingReady    = part(v1alpha1.ConditionIngressReady, true, v1alpha1.ReasonAdmitted, "ingress address 192.168.50.30")
 )
@@ -57,18 +59,35 @@ func TestComputeSummary(t *testing.T) {
 		r                           Result
 		stall                       *Stall
 		ready, reconciling, stalled string
+		state                       string // "state/stateReason"
 	}{{
 		name:        "every part ready",
 		r:           result(wlAvailable, svcReady, epReady),
 		ready:       "True/AllPartsReady: every part is ready: WorkloadAvailable, ServiceReady, EndpointsReady",
 		reconciling: "False/AllPartsReady: every part is ready: WorkloadAvailable, ServiceReady, EndpointsReady",
 		stalled:     "False/NotStalled: nothing needs the user's attention",
+		state:       "Current/AllPartsReady",
 	}, {
 		name:        "a part not ready: the first one is named",
 		r:           result(wlRolling, svcReady, epNone),
 		ready:       "False/RolloutInProgress: WorkloadAvailable: 2 of 3 replicas updated",
 		reconciling: "True/Progressing: WorkloadAvailable: 2 of 3 replicas updated",
 		stalled:     "False/NotStalled: nothing needs the user's attention",
+		state:       "InProgress/RolloutInProgress",
+	}, {
+		name:        "a serving workload rolling out: Ready stays True, Reconciling says so",
+		r:           result(wlServingRollout, svcReady, epReady),
+		ready:       "True/AllPartsReady: every part is ready: WorkloadAvailable, ServiceReady, EndpointsReady",
+		reconciling: "True/RolloutInProgress: WorkloadAvailable: serving while the rollout goes on: 1 of 3 replicas updated, 3 available",
+		stalled:     "False/NotStalled: nothing needs the user's attention",
+		state:       "InProgress/RolloutInProgress",
+	}, {
+		name:        "a part not ready wins over a rollout in progress",
+		r:           result(wlServingRollout, svcReady, epNone),
+		ready:       "False/NoReadyEndpoints: EndpointsReady: no pod of Deployment web is ready",
+		reconciling: "True/Progressing: EndpointsReady: no pod of Deployment web is ready",
+		stalled:     "False/NotStalled: nothing needs the user's attention",
+		state:       "InProgress/NoReadyEndpoints",
 	}, {
 		name:        "stalled wins over parts not ready, and Reconciling is False so kstatus says Failed",
 		r:           result(wlRolling, svcReady),
@@ -76,6 +95,7 @@ func TestComputeSummary(t *testing.T) {
 		ready:       "False/Conflict: Service shop/web exists and is not owned by Exposure web; delete or rename it",
 		reconciling: "False/Stalled: the reconcile cannot continue until the cause in the Stalled condition is fixed",
 		stalled:     "True/Conflict: Service shop/web exists and is not owned by Exposure web; delete or rename it",
+		state:       "Failed/Conflict",
 	}, {
 		name:        "stalled while every part is ready",
 		r:           result(svcReady, epReady),
@@ -110,6 +130,9 @@ func TestComputeSummary(t *testing.T) {
 				if !c.LastTransitionTime.Equal(&t0) {
 					t.Errorf("%s: lastTransitionTime %v, want %v", c.Type, c.LastTransitionTime, t0)
 				}
+			}
+			if tt.state != "" && st.State+"/"+st.StateReason != tt.state {
+				t.Errorf("state: got %s/%s, want %s", st.State, st.StateReason, tt.state)
 			}
 			if st.ObservedGeneration != 4 || st.ServiceType != string(tt.r.ServiceType) ||
 				!reflect.DeepEqual(st.Addresses, tt.r.Addresses) || !reflect.DeepEqual(st.Resources, tt.r.Resources) {
