@@ -84,6 +84,14 @@ func service(exp *v1alpha1.Exposure, opts Options) *corev1ac.ServiceApplyConfigu
 		}
 	}
 
+	policy, families := externalIPFamilies(exp)
+	if policy != "" {
+		spec.WithIPFamilyPolicy(policy)
+	}
+	if len(families) > 0 {
+		spec.WithIPFamilies(families...)
+	}
+
 	if lb := exp.Spec.LoadBalancer; lb != nil {
 		ann := map[string]string{}
 		if lb.IP != "" {
