@@ -32,9 +32,13 @@ var frontDoors = map[string]bool{"Service": true, "EndpointSlice": true, "Ingres
 // applyAll applies every desired object in order. An object that belongs to
 // someone else is skipped and reported; it does not stop the others, except
 // that no front door is opened while the NetworkPolicy is blocked.
-func (r *ExposureReconciler) applyAll(ctx context.Context, owner apply.Owner, desired []*unstructured.Unstructured) (*observe.Stall, error) {
+//
+// A child that cannot change in place is replaced (apply deletes and creates
+// it), with an Event saying which field forced it; one still terminating
+// makes the result ask for a quick look again.
+func (r *ExposureReconciler) applyAll(ctx context.Context, exp *v1alpha1.Exposure, owner apply.Owner, desired []*unstructured.Unstructured) (*observe.Stall, bool, error) {
 	var conflicts, refused []string
-	policyBlocked := false
+	policyBlocked, waiting := false, false
 	for _, obj := range desired {
 		if policyBlocked && frontDoors[obj.GetKind()] {
 			continue
@@ -42,7 +46,7 @@ func (r *ExposureReconciler) applyAll(ctx context.Context, owner apply.Owner, de
 		if obj.GetKind() == render.KindIPAddressPool {
 			continue // applied by claimPool
 		}
-		outcome, err := r.Applier.Apply(ctx, owner, obj)
+		res, err := r.Applier.Apply(ctx, owner, obj)
 		var ce *apply.ConflictError
 		switch {
 		case errors.As(err, &ce):
@@ -51,22 +55,29 @@ func (r *ExposureReconciler) applyAll(ctx context.Context, owner apply.Owner, de
 		case apierrors.IsInvalid(err) || apierrors.IsBadRequest(err):
 			// The API server refuses what render made of the spec (a
 			// cluster IP outside the service range, a node port taken):
-			// only the user can fix that, so it is a stall, not a retry.
+			// a stall the user sees, retried with backoff by Reconcile,
+			// since the cluster may change (the port freed).
 			refused = append(refused, err.Error())
 			policyBlocked = policyBlocked || obj.GetKind() == "NetworkPolicy"
 		case err != nil:
-			return nil, err
-		case outcome == apply.Applied:
+			return nil, false, err
+		case res.Outcome == apply.Applied:
 			log.FromContext(ctx).V(1).Info("applied", "kind", obj.GetKind(), "name", obj.GetName())
+		case res.Outcome == apply.Replaced:
+			log.FromContext(ctx).Info("replaced", "kind", obj.GetKind(), "name", obj.GetName(), "why", res.Why)
+			r.Recorder.Eventf(exp, nil, corev1.EventTypeNormal, "Replaced", "Replace",
+				"Replaced %s %s (deleted and created again): %s", obj.GetKind(), obj.GetName(), res.Why)
+		case res.Outcome == apply.Terminating:
+			waiting = true
 		}
 	}
 	switch {
 	case len(conflicts) > 0:
-		return &observe.Stall{Reason: v1alpha1.ReasonConflict, Message: strings.Join(conflicts, "; ")}, nil
+		return &observe.Stall{Reason: v1alpha1.ReasonConflict, Message: strings.Join(conflicts, "; ")}, waiting, nil
 	case len(refused) > 0:
-		return &observe.Stall{Reason: v1alpha1.ReasonApplyFailed, Message: strings.Join(refused, "; ")}, nil
+		return &observe.Stall{Reason: v1alpha1.ReasonApplyFailed, Message: strings.Join(refused, "; ")}, waiting, nil
 	}
-	return nil, nil
+	return nil, waiting, nil
 }
 
 // prunableKinds are the kinds the operator creates in the Exposure's
@@ -99,7 +110,7 @@ var nadGVK = schema.GroupVersionKind{Group: "k8s.cni.cncf.io", Version: "v1", Ki
 func (r *ExposureReconciler) prune(ctx context.Context, exp *v1alpha1.Exposure, owner apply.Owner, want map[string]bool) error {
 	for _, k := range prunableKinds {
 		if _, optional := notInstalled[k.gvk.Group]; optional {
-			if served, err := r.served(k.gvk); err != nil || !served {
+			if served, err := r.served(ctx, k.gvk, exp.Namespace); err != nil || !served {
 				continue
 			}
 		}

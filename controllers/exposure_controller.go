@@ -16,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -73,6 +74,16 @@ type ExposureReconciler struct {
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 
+	// vanished are optional APIs seen to disappear while running.
+	vanished vanishedAPIs
+	// backoff spaces out retries of what the API server refused, per
+	// Exposure: 1 s doubling to 5 min, so a hopeless refusal costs about
+	// a dozen requests an hour and a fixable one is retried soon.
+	backoff workqueue.TypedRateLimiter[ctrl.Request]
+	// events remembers the last Event of each kind per Exposure, so that a
+	// reconcile that read a stale cache does not repeat it.
+	events eventMemo
+
 	// poolMu serialises the overlap check and creation of address pools.
 	poolMu sync.Mutex
 	// controller and cache let watches on optional kinds (MetalLB, Multus)
@@ -106,6 +117,8 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	if err := r.Client.Get(ctx, req.NamespacedName, exp); err != nil {
 		if apierrors.IsNotFound(err) {
 			metrics.forget(req.NamespacedName)
+			r.events.forget(req.NamespacedName)
+			r.backoff.Forget(req)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -113,17 +126,27 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, r.finalize(ctx, exp)
 	}
 	owner := apply.Owner{Namespace: exp.Namespace, Name: exp.Name, UID: exp.UID}
+	if exp.Generation != exp.Status.ObservedGeneration {
+		// A new spec deserves a prompt first try.
+		r.backoff.Forget(req)
+	}
 
 	desired, stall, err := r.plan(ctx, exp)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	waiting := false
 	if desired != nil {
-		s, err := r.converge(ctx, exp, owner, desired)
+		s, w, err := r.converge(ctx, exp, owner, desired)
 		if err != nil {
+			if r.markVanished(ctx, err, desired) {
+				// An optional API's CRDs were deleted: plan again
+				// without it, which reports it as not installed.
+				return ctrl.Result{RequeueAfter: 100 * time.Millisecond}, nil
+			}
 			return ctrl.Result{}, err
 		}
-		stall = firstStall(stall, s)
+		stall, waiting = firstStall(stall, s), w
 	}
 
 	in, err := r.readLive(ctx, exp, desired, stall != nil && stall.Reason == v1alpha1.ReasonConflict)
@@ -136,9 +159,21 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, err
 	}
 	metrics.observe(exp)
-	if (stall != nil && retryable[stall.Reason]) || awaitingLoadBalancer(res) {
+	switch {
+	case stall != nil && stall.Reason == v1alpha1.ReasonApplyFailed:
+		// What the API server refused may become acceptable when the
+		// cluster changes (a node port another Service held is freed),
+		// and nothing the operator watches says so: try again, ever
+		// less often.
+		return ctrl.Result{RequeueAfter: r.backoff.When(req)}, nil
+	case waiting:
+		r.backoff.Forget(req)
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	case (stall != nil && retryable[stall.Reason]) || awaitingLoadBalancer(res):
+		r.backoff.Forget(req)
 		return ctrl.Result{RequeueAfter: r.Config.RetryStalledAfter}, nil
 	}
+	r.backoff.Forget(req)
 	return ctrl.Result{}, nil
 }
 
@@ -178,36 +213,38 @@ var retryable = map[string]bool{
 // converge writes the desired children: finalizer first when some live in
 // another namespace, then apply, the self-signed certificate, prune, and a
 // check of what the spec references but the operator does not own.
-func (r *ExposureReconciler) converge(ctx context.Context, exp *v1alpha1.Exposure, owner apply.Owner, desired []*unstructured.Unstructured) (*observe.Stall, error) {
+//
+// waiting is true while a child being replaced still terminates.
+func (r *ExposureReconciler) converge(ctx context.Context, exp *v1alpha1.Exposure, owner apply.Owner, desired []*unstructured.Unstructured) (stall *observe.Stall, waiting bool, err error) {
 	if err := r.ensureFinalizer(ctx, exp, desired); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if stall, err := r.claimPool(ctx, exp, owner, desired); stall != nil || err != nil {
-		return stall, err
+		return stall, false, err
 	}
 	owned := identities(desired)
-	stall, err := r.applyAll(ctx, owner, desired)
+	stall, waiting, err = r.applyAll(ctx, exp, owner, desired)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	secret, tlsStall, err := r.ensureSelfSignedSecret(ctx, exp, owner)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if secret != "" {
 		owned[secret] = true
 	}
 	if err := r.prune(ctx, exp, owner, owned); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := r.releaseFinalizer(ctx, exp, desired); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	refStall, err := r.checkReferences(ctx, exp)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return firstStall(stall, tlsStall, refStall), nil
+	return firstStall(stall, tlsStall, refStall), waiting, nil
 }
 
 func firstStall(stalls ...*observe.Stall) *observe.Stall {
@@ -231,6 +268,9 @@ func stallFromRenderError(err error) *observe.Stall {
 func (r *ExposureReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Now == nil {
 		r.Now = time.Now
+	}
+	if r.backoff == nil {
+		r.backoff = workqueue.NewTypedItemExponentialFailureRateLimiter[ctrl.Request](time.Second, 5*time.Minute)
 	}
 	r.cache = mgr.GetCache()
 	b := ctrl.NewControllerManagedBy(mgr)

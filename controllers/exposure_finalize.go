@@ -93,7 +93,7 @@ func (r *ExposureReconciler) pruneCrossNamespace(ctx context.Context, exp *v1alp
 	}
 	ns := r.renderOptions(r.policy()).MetalLBNamespace
 	for _, gvk := range crossNamespaceKinds {
-		served, err := r.served(gvk)
+		served, err := r.served(ctx, gvk, ns)
 		if err != nil {
 			return err
 		}

@@ -6,10 +6,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
@@ -42,7 +40,7 @@ func (r *ExposureReconciler) plan(ctx context.Context, exp *v1alpha1.Exposure) (
 		// rendered: the children stay as they were until it is fixed.
 		return nil, stallFromRenderError(err), nil
 	}
-	return r.withoutMissingAPIs(desired)
+	return r.withoutMissingAPIs(ctx, desired)
 }
 
 // renderOptions are the flags' options overridden by the policy file.
@@ -88,7 +86,7 @@ var notInstalled = map[string]struct{ reason, what string }{
 // it; the rest of the stack is still reconciled. Installed optional kinds
 // get a watch, started the first time they are seen, so a CRD installed
 // later is picked up without a restart.
-func (r *ExposureReconciler) withoutMissingAPIs(desired []*unstructured.Unstructured) ([]*unstructured.Unstructured, *observe.Stall, error) {
+func (r *ExposureReconciler) withoutMissingAPIs(ctx context.Context, desired []*unstructured.Unstructured) ([]*unstructured.Unstructured, *observe.Stall, error) {
 	out := desired[:0:0]
 	var stall *observe.Stall
 	for _, o := range desired {
@@ -98,7 +96,7 @@ func (r *ExposureReconciler) withoutMissingAPIs(desired []*unstructured.Unstruct
 			out = append(out, o)
 			continue
 		}
-		served, err := r.served(gvk)
+		served, err := r.served(ctx, gvk, o.GetNamespace())
 		if err != nil {
 			return nil, nil, err
 		}
@@ -115,15 +113,4 @@ func (r *ExposureReconciler) withoutMissingAPIs(desired []*unstructured.Unstruct
 		out = append(out, o)
 	}
 	return out, stall, nil
-}
-
-// served reports whether the API server serves a kind. The RESTMapper
-// rediscovers a group it does not know yet, so a CRD installed after the
-// manager started is found.
-func (r *ExposureReconciler) served(gvk schema.GroupVersionKind) (bool, error) {
-	_, err := r.Client.RESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version)
-	if meta.IsNoMatchError(err) {
-		return false, nil
-	}
-	return err == nil, err
 }

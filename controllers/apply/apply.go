@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -44,7 +45,27 @@ const (
 	Applied Outcome = "Applied"
 	// Conflict: an object of that name exists and is not ours; untouched.
 	Conflict Outcome = "Conflict"
+	// Replaced: a field the API server cannot change in place had to
+	// change, so the object was deleted and created anew (Result.Why).
+	Replaced Outcome = "Replaced"
+	// Terminating: the object is being deleted (a replacement waits for
+	// its finalizers); nothing was sent, and the caller looks again soon.
+	Terminating Outcome = "Terminating"
 )
+
+// Result is what Apply did, and why when it replaced the object.
+type Result struct {
+	Outcome Outcome
+	// Why names the field that could not change in place (Replaced, and
+	// Terminating while a replacement waits).
+	Why string
+}
+
+// replaceWait bounds how long a replacement waits, inside one reconcile,
+// for the old object to disappear. Without finalizers a delete is
+// immediate; with them (a cloud load balancer's cleanup) the next
+// reconcile, triggered by the deletion, finishes the replacement.
+const replaceWait = 5 * time.Second
 
 // ConflictError describes an object that blocks a child because someone
 // else owns it.
@@ -80,11 +101,11 @@ type Applier struct {
 type appliedState struct{ hash, resourceVersion string }
 
 // Apply brings one object to its desired state.
-func (a *Applier) Apply(ctx context.Context, owner Owner, desired *unstructured.Unstructured) (Outcome, error) {
+func (a *Applier) Apply(ctx context.Context, owner Owner, desired *unstructured.Unstructured) (Result, error) {
 	desired = desired.DeepCopy()
 	hash, err := hashOf(desired)
 	if err != nil {
-		return "", err
+		return Result{}, err
 	}
 	ann := desired.GetAnnotations()
 	if ann == nil {
@@ -99,33 +120,87 @@ func (a *Applier) Apply(ctx context.Context, owner Owner, desired *unstructured.
 	switch {
 	case apierrors.IsNotFound(err):
 		// Not in our filtered cache: either absent, or someone else's.
+		live = nil
 		if err := a.checkNotForeign(ctx, owner, gvk, key); err != nil {
-			return Conflict, err
+			return Result{Outcome: Conflict}, err
 		}
 	case err != nil:
-		return "", fmt.Errorf("reading %s %s: %w", gvk.Kind, key, err)
+		return Result{}, fmt.Errorf("reading %s %s: %w", gvk.Kind, key, err)
 	default:
 		if why := foreign(owner, live); why != "" {
 			lost, err := a.lostItsReference(ctx, owner, gvk, live)
 			if err != nil {
-				return "", err
+				return Result{}, err
 			}
 			if !lost {
-				return Conflict, &ConflictError{GVK: gvk, Namespace: key.Namespace, Name: key.Name, Why: why}
+				return Result{Outcome: Conflict}, &ConflictError{GVK: gvk, Namespace: key.Namespace, Name: key.Name, Why: why}
 			}
 			// Ours, with the controller reference stripped: the
 			// apply below puts it back.
+		} else if live.GetDeletionTimestamp() != nil {
+			return Result{Outcome: Terminating}, nil
+		} else if why := needsReplacement(live, desired); why != "" {
+			return a.replace(ctx, live, desired, hash, why)
 		} else if a.unchanged(gvk, key, hash, live, desired) {
-			return Unchanged, nil
+			return Result{Outcome: Unchanged}, nil
 		}
 	}
 
 	if err := a.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(desired),
 		client.FieldOwner(names.FieldOwner), client.ForceOwnership); err != nil {
-		return "", fmt.Errorf("applying %s %s: %w", gvk.Kind, key, err)
+		if live != nil && replaceableError(err) {
+			return a.replace(ctx, live, desired, hash, err.Error())
+		}
+		return Result{}, fmt.Errorf("applying %s %s: %w", gvk.Kind, key, err)
 	}
 	a.remember(gvk, key, hash, desired.GetResourceVersion())
-	return Applied, nil
+	return Result{Outcome: Applied}, nil
+}
+
+// replace deletes a live child of ours and creates the desired one in its
+// place, carrying over what the cluster allocated and the spec leaves open
+// (node ports). The delete is conditional on the old object's UID, so a
+// replacement never removes an object created in the meantime.
+func (a *Applier) replace(ctx context.Context, live, desired *unstructured.Unstructured, hash, why string) (Result, error) {
+	gvk := desired.GroupVersionKind()
+	key := client.ObjectKeyFromObject(desired)
+	uid := live.GetUID()
+	old := &metav1.PartialObjectMetadata{}
+	old.SetGroupVersionKind(gvk)
+	old.SetNamespace(key.Namespace)
+	old.SetName(key.Name)
+	if err := a.Client.Delete(ctx, old, client.Preconditions{UID: &uid}, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
+		return Result{}, fmt.Errorf("deleting %s %s to replace it (%s): %w", gvk.Kind, key, why, err)
+	}
+	a.Forget(gvk, key)
+	gone := false
+	for deadline := time.Now().Add(replaceWait); time.Now().Before(deadline); {
+		m := &metav1.PartialObjectMetadata{}
+		m.SetGroupVersionKind(gvk)
+		err := a.APIReader.Get(ctx, key, m)
+		if apierrors.IsNotFound(err) || (err == nil && m.GetUID() != uid) {
+			gone = true
+			break
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("waiting for %s %s to be deleted: %w", gvk.Kind, key, err)
+		}
+		select {
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if !gone {
+		return Result{Outcome: Terminating, Why: why}, nil
+	}
+	carryOver(live, desired)
+	if err := a.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(desired),
+		client.FieldOwner(names.FieldOwner), client.ForceOwnership); err != nil {
+		return Result{}, fmt.Errorf("creating %s %s again to replace it (%s): %w", gvk.Kind, key, why, err)
+	}
+	a.remember(gvk, key, hash, desired.GetResourceVersion())
+	return Result{Outcome: Replaced, Why: why}, nil
 }
 
 // Forget drops what the applier remembers of an object (after a delete).
