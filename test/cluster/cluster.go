@@ -133,11 +133,9 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		"--leader-elect=false",
 		"--secure-port=0",
 		"--concurrent-gc-syncs=10",
-		// kwok renews the fake nodes' leases from this busy machine; a
-		// late renewal must not make the node lifecycle controller mark
-		// every pod NotReady (seen with 200 workloads on 2 cores, after
-		// which kwok never marks them Ready again).
-		"--node-monitor-grace-period=10m",
+		// The node lifecycle controller runs with its defaults: kwok
+		// renews each fake node's Lease (startKwok), as a kubelet does,
+		// so nodes stay Ready for as long as the cluster runs.
 	); err != nil {
 		return nil, err
 	}

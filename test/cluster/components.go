@@ -37,6 +37,9 @@ const (
 	MetalLBNamespace = "metallb-system"
 	// FakeNodeAnnotation marks nodes kwok manages.
 	FakeNodeAnnotation = "kwok.x-k8s.io/node"
+	// NodeLeaseDurationSeconds is the fake nodes' Lease duration, the
+	// kubelet's default; kwok renews each Lease every quarter of it.
+	NodeLeaseDurationSeconds = 40
 )
 
 func freePort() (int, error) {
@@ -65,6 +68,12 @@ func (c *Cluster) startKwok(ctx context.Context, bins string) error {
 		"--cidr=" + PodCIDR,
 		"--node-ip=" + NodeIPBase + "10",
 		"--server-address=127.0.0.1:" + fmt.Sprint(port),
+		// Node heartbeats as a kubelet sends them: a Lease in
+		// kube-node-lease renewed every quarter of its duration (10 s).
+		// Without it the heartbeat stage updates node status only every
+		// 10-20 minutes, and kube-controller-manager marks the nodes, and
+		// so every pod, NotReady after its grace period.
+		"--node-lease-duration-seconds=" + fmt.Sprint(NodeLeaseDurationSeconds),
 	}
 	for _, f := range []string{
 		"node/fast/node-initialize.yaml",
