@@ -43,6 +43,8 @@ type Options struct {
 	Log io.Writer
 	// Progress receives one line per start-up step (default: discarded).
 	Progress io.Writer
+	// Audit makes the API server log every write request (Cluster.Writes).
+	Audit bool
 }
 
 // Cluster is a running local cluster.
@@ -57,6 +59,7 @@ type Cluster struct {
 	procs       []*exec.Cmd
 	stopFuncs   []func()
 	opts        Options
+	auditLog    string
 }
 
 // Start builds what is missing and starts the cluster. Stop it with Stop.
@@ -95,6 +98,19 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		Set("endpoint-reconciler-type", "none").
 		Set("service-cluster-ip-range", ServiceCIDR).
 		Set("service-node-port-range", "30000-32767")
+	if opts.Audit {
+		policyFile := filepath.Join(dir, "audit-policy.yaml")
+		if err := os.WriteFile(policyFile, []byte(auditPolicy), 0o600); err != nil {
+			return nil, err
+		}
+		c.auditLog = filepath.Join(dir, "audit.log")
+		api.Configure().
+			Set("audit-policy-file", policyFile).
+			Set("audit-log-path", c.auditLog).
+			Set("audit-log-format", "json").
+			Set("audit-log-mode", "batch").
+			Set("audit-log-batch-max-wait", "1s")
+	}
 	if c.Config, err = c.env.Start(); err != nil {
 		return nil, fmt.Errorf("starting kube-apiserver: %w", err)
 	}

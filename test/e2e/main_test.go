@@ -48,7 +48,7 @@ func run(m *testing.M) int {
 	kubeconfig := os.Getenv("KUBECONFIG")
 	if kubeconfig == "" {
 		start := time.Now()
-		c, err := cluster.Start(ctx, cluster.Options{Log: logs, Progress: os.Stderr})
+		c, err := cluster.Start(ctx, cluster.Options{Log: logs, Progress: os.Stderr, Audit: true})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "e2e: starting the local cluster:", err)
 			return 1
