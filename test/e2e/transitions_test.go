@@ -274,6 +274,11 @@ func liveChildren(t *testing.T, ns string) map[string]bool {
 			if o.GetDeletionTimestamp() != nil {
 				continue
 			}
+			// The EndpointSlices kube-controller-manager makes for our
+			// Service inherit its labels, and are its, not ours.
+			if ref := metav1.GetControllerOf(&o); !k.elsewhere && (ref == nil || ref.Kind != "Exposure") {
+				continue
+			}
 			out[k.gvk.Kind+" "+o.GetNamespace()+"/"+o.GetName()] = true
 		}
 	}
