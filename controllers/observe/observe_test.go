@@ -30,6 +30,7 @@ func TestAddresses(t *testing.T) {
 		node("b", true, internalIP("192.168.3.2"), externalIP("203.0.113.2"), hostnameAddr("b")),
 		node("a", true, internalIP("192.168.3.1")),
 	}
+	longHost := strings.Repeat("a", 60) + "." + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + "." + strings.Repeat("d", 60) + ".example.com"
 	np := func(node, a string) addr {
 		return addr{Type: v1alpha1.AddressNodePort, Address: a, Port: 30080, Protocol: tcp, PortName: "http", Node: node}
 	}
@@ -256,6 +257,13 @@ func TestAddresses(t *testing.T) {
 		},
 		wantExternal: "192.168.3.171:30080",
 		wantDisplay:  "<pending>",
+	}, {
+		// A 253-character host would fill the ADDRESS column of kubectl get.
+		name: "a long Ingress host is cut for display, whole in the addresses",
+		in: Input{Exposure: exposure(withIngress()), Ingress: ingress([]rule{{longHost, []string{"/"}}}, nil, ingIP("192.168.60.1"))},
+		want: []addr{{Type: v1alpha1.AddressIngress, URL: "http://" + longHost + "/", Hostname: longHost, Address: "192.168.60.1"}},
+		wantExternal: longHost,
+		wantDisplay:  longHost[:61] + "...",
 	}, {
 		name: "headless: the DNS name is the address to show",
 		in: Input{Exposure: exposure(withServiceType(v1alpha1.ServiceTypeHeadless)),
