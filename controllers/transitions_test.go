@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -297,4 +298,41 @@ spec:
 		}
 		return ""
 	})
+}
+
+// TestStrategyBecomesRecreate: adding a secondary network with a static
+// address makes the pods roll out with Recreate; the Deployment's defaulted
+// rollingUpdate parameters, owned by no one, must not block that edit.
+func TestStrategyBecomesRecreate(t *testing.T) {
+	installOptionalCRDs(t)
+	startManager(t)
+	ns := newNamespace(t)
+	createExposure(t, ns, `
+metadata: {name: web}
+spec:
+  workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}]}
+  ports: [{name: http, port: 80}]
+`)
+	actAsDeploymentController(t, ns, "web")
+	waitCondition(t, ns, "web", v1alpha1.ConditionStalled, metav1.ConditionFalse, "")
+	d := &appsv1.Deployment{}
+	if err := env.Client.Get(ctx, key(ns, "web"), d); err != nil || d.Spec.Strategy.RollingUpdate == nil {
+		t.Fatalf("the API server should have defaulted rollingUpdate: %v %+v", err, d.Spec.Strategy)
+	}
+	editSpec(t, ns, "web", func(s *v1alpha1.ExposureSpec) {
+		s.SecondaryNetworks = []v1alpha1.SecondaryNetwork{{Name: "storage", Type: v1alpha1.NetworkTypeMacvlan, Master: "ens4",
+			IPAM: &v1alpha1.IPAM{Static: &v1alpha1.StaticIPAM{Addresses: []string{"192.168.51.10/24"}}}}}
+	})
+	eventually(t, 10*time.Second, func() string {
+		if err := env.Client.Get(ctx, key(ns, "web"), d); err != nil {
+			return err.Error()
+		}
+		if d.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType {
+			return fmt.Sprintf("strategy %+v, want Recreate: %s", d.Spec.Strategy, conditionsString(getExposure(t, ns, "web")))
+		}
+		return ""
+	})
+	if e := getExposure(t, ns, "web"); meta.IsStatusConditionTrue(e.Status.Conditions, v1alpha1.ConditionStalled) {
+		t.Errorf("stalled after the edit: %s", conditionsString(e))
+	}
 }

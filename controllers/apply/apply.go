@@ -143,6 +143,10 @@ func (a *Applier) Apply(ctx context.Context, owner Owner, desired *unstructured.
 			return a.replace(ctx, live, desired, hash, why)
 		} else if a.unchanged(gvk, key, hash, live, desired) {
 			return Result{Outcome: Unchanged}, nil
+		} else if patch := defaultedConflict(live, desired); patch != nil {
+			if err := a.Client.Patch(ctx, live, client.RawPatch(types.MergePatchType, patch), client.FieldOwner(names.FieldOwner)); err != nil {
+				return Result{}, fmt.Errorf("clearing defaulted fields of %s %s before the apply: %w", gvk.Kind, key, err)
+			}
 		}
 	}
 

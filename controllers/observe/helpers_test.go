@@ -2,6 +2,7 @@ package observe
 
 import (
 	"fmt"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -11,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
+	"github.com/exposure-operator/exposure-operator/controllers/names"
 )
 
 // Small constructors, so that each table row shows only what the situation
@@ -158,10 +160,17 @@ func ep(addr, nodeName, pod string, ready *bool) discoveryv1.Endpoint {
 	return e
 }
 
+// slice builds an EndpointSlice of Service web: the operator's own for an
+// external backend when its name says so ("web-external-ipv4"), else the
+// EndpointSlice controller's.
 func slice(name string, eps ...discoveryv1.Endpoint) discoveryv1.EndpointSlice {
+	managedBy := "endpointslice-controller.k8s.io"
+	if strings.Contains(name, "-external-") {
+		managedBy = names.EndpointSliceManagedBy
+	}
 	return discoveryv1.EndpointSlice{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop",
-			Labels: map[string]string{discoveryv1.LabelServiceName: "web"}},
+			Labels: map[string]string{discoveryv1.LabelServiceName: "web", discoveryv1.LabelManagedBy: managedBy}},
 		AddressType: discoveryv1.AddressTypeIPv4,
 		Endpoints:   eps,
 	}

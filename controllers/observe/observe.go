@@ -100,6 +100,7 @@ func Observe(in Input) Result {
 		e = &v1alpha1.Exposure{}
 	}
 	r := Result{ServiceType: e.ResolvedServiceType()}
+	in.EndpointSlices = backendSlices(e, in.EndpointSlices)
 
 	addrs := addressSet{}
 	addrs.clusterIP(in.Service)
@@ -126,6 +127,23 @@ func Observe(in Input) Result {
 	}
 	r.Resources = resources(in.Desired, r.Parts)
 	return r
+}
+
+// backendSlices keeps the EndpointSlices that belong to the Exposure's
+// current backend: ours for external addresses, the EndpointSlice
+// controller's for pods. Right after the backend changes, the other kind
+// is still around (in the cache, or until its controller removes it), and
+// counting it would report endpoints the Service no longer has.
+func backendSlices(e *v1alpha1.Exposure, slices []discoveryv1.EndpointSlice) []discoveryv1.EndpointSlice {
+	external := e.Spec.External != nil
+	var out []discoveryv1.EndpointSlice
+	for _, sl := range slices {
+		ours := sl.Labels[discoveryv1.LabelManagedBy] == names.EndpointSliceManagedBy
+		if sl.DeletionTimestamp == nil && ours == external {
+			out = append(out, sl)
+		}
+	}
+	return out
 }
 
 // typeOrder is the order of address types in status: from inside the

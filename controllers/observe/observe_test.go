@@ -259,9 +259,9 @@ func TestAddresses(t *testing.T) {
 		wantDisplay:  "<pending>",
 	}, {
 		// A 253-character host would fill the ADDRESS column of kubectl get.
-		name: "a long Ingress host is cut for display, whole in the addresses",
-		in: Input{Exposure: exposure(withIngress()), Ingress: ingress([]rule{{longHost, []string{"/"}}}, nil, ingIP("192.168.60.1"))},
-		want: []addr{{Type: v1alpha1.AddressIngress, URL: "http://" + longHost + "/", Hostname: longHost, Address: "192.168.60.1"}},
+		name:         "a long Ingress host is cut for display, whole in the addresses",
+		in:           Input{Exposure: exposure(withIngress()), Ingress: ingress([]rule{{longHost, []string{"/"}}}, nil, ingIP("192.168.60.1"))},
+		want:         []addr{{Type: v1alpha1.AddressIngress, URL: "http://" + longHost + "/", Hostname: longHost, Address: "192.168.60.1"}},
 		wantExternal: longHost,
 		wantDisplay:  longHost[:61] + "...",
 	}, {
@@ -466,6 +466,15 @@ func TestParts(t *testing.T) {
 			EndpointSlices: []discoveryv1.EndpointSlice{slice("web-external-ipv4", ep("10.0.0.5", "", "", ptrTo(true)))}},
 		want: []string{svcOK, epOK},
 		msg:  "1 ready endpoint",
+	}, {
+		// Right after external -> workload, the operator's old slice can
+		// still be in the cache: its address is no endpoint of the pods.
+		name: "workload backend: a leftover external slice is not an endpoint",
+		in: Input{Exposure: exposure(withWorkload(1)), Service: clusterIPSvc,
+			Deployment:     deployment(1, 1, 1, true),
+			EndpointSlices: []discoveryv1.EndpointSlice{slice("web-external-ipv4", ep("10.0.0.5", "", "", ptrTo(true)))}},
+		want: []string{"WorkloadAvailable=True/Available", svcOK, "EndpointsReady=False/NoReadyEndpoints"},
+		msg:  "no pod of Deployment web is ready",
 	}, {
 		name: "external addresses, slice not written yet",
 		in: Input{Exposure: exposure(withExternalAddresses([]v1alpha1.ServicePort{{Name: "pg", Port: 5432}}, "10.0.0.5")),
