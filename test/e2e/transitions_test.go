@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -32,6 +34,28 @@ type matrixState struct {
 	spec func(c int) string
 	// stalled is the Stalled reason the spec must get; "" for Ready.
 	stalled string
+	// singleStackOnly: stalled applies on a cluster without IPv6 Services
+	// only; on a dual-stack cluster the state must be Ready.
+	singleStackOnly bool
+}
+
+// expectStall is the Stalled reason s must reach on this cluster.
+func (s matrixState) expectStall(singleStack bool) string {
+	if s.singleStackOnly && !singleStack {
+		return ""
+	}
+	return s.stalled
+}
+
+// clusterSingleStack reports whether the cluster serves IPv4 Services only,
+// from the families of the API server's own Service.
+func clusterSingleStack(t *testing.T) bool {
+	t.Helper()
+	svc := &corev1.Service{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: "default", Name: "kubernetes"}, svc); err != nil {
+		t.Fatalf("reading Service default/kubernetes: %v", err)
+	}
+	return !slices.Contains(svc.Spec.IPFamilies, corev1.IPv6Protocol)
 }
 
 const mWorkload = `
@@ -39,10 +63,12 @@ const mWorkload = `
   ports: [{name: http, port: 80, targetPort: http}]`
 
 // matrixStates are the representative specs: every Service type, fixed and
-// allocated addresses, each load-balancer source, each backend kind, each
-// front door and TLS mode, NetworkPolicy, a secondary network, host ports,
-// and two that must stall (a policy refusal; an IPv6-only Service on this
-// IPv4-only cluster, which the API server refuses).
+// allocated addresses, each load-balancer source (fixed IP, operator-made
+// pool, admin pool, auto-assignment), each backend kind (workload, selector,
+// external addresses of each family, external hostname), Ingress with each
+// TLS mode, NetworkPolicy, a secondary network, host ports, a UDP port, and
+// two that must stall (a policy refusal; an IPv6-only Service, which an
+// IPv4-only cluster refuses). Their number is prime (23).
 var matrixStates = []matrixState{
 	{name: "clusterip", spec: func(int) string { return mWorkload }},
 	{name: "headless", spec: func(int) string { return mWorkload + "\n  service: {type: Headless}" }},
@@ -96,6 +122,21 @@ var matrixStates = []matrixState{
 	{name: "policy-denied", stalled: v1alpha1.ReasonPolicyDenied, spec: func(int) string {
 		return mWorkload + "\n  service: {type: LoadBalancer}\n  loadBalancer: {addresses: [10.99.0.0/30]}"
 	}},
+	{name: "lb-auto", spec: func(int) string { return mWorkload + "\n  service: {type: LoadBalancer}" }},
+	// IPv6 backends alone need an IPv6 Service: a single-stack IPv4
+	// cluster refuses it (matrixSingleStack), a dual-stack one serves it.
+	{name: "external-v6", stalled: v1alpha1.ReasonApplyFailed, singleStackOnly: true, spec: func(int) string {
+		return "\n  external: {addresses: [\"2001:db8::10\"]}\n  ports: [{name: pg, port: 5432}]"
+	}},
+	{name: "ingress-cert-manager", spec: func(c int) string {
+		return mWorkload + fmt.Sprintf("\n  ingress: {rules: [{host: m%d.example.com, paths: [{path: /}]}], tls: {certManager: {issuer: letsencrypt}}}", c)
+	}},
+	{name: "multiport-udp", spec: func(int) string {
+		return `
+  workload: {image: nginx:1.27, replicas: 1, ports: [{name: http, containerPort: 8080}, {name: dns, containerPort: 5353, protocol: UDP}]}
+  ports: [{name: http, port: 80, targetPort: http}, {name: dns, port: 53, protocol: UDP, targetPort: dns}]
+  service: {type: NodePort}`
+	}},
 }
 
 // matrixRange is chain c's own operator-made pool range (data for MetalLB
@@ -104,7 +145,8 @@ func matrixRange(c int) string { return fmt.Sprintf("192.168.60.%d/30", 128+4*c)
 func matrixIP(c, i int) string  { return fmt.Sprintf("192.168.60.%d", 128+4*c+i) }
 
 // matrixChains is how many chains run at once; chain c walks every state
-// with stride c+1, so no two chains share an edge.
+// with stride c+1 (the number of states is prime, so every stride visits
+// all of them), so no two chains share an edge.
 const matrixChains = 9
 
 // matrixDeadline is how long each edge may take to converge.
@@ -130,6 +172,7 @@ type edgeResult struct {
 func TestTransitionMatrix(t *testing.T) {
 	t.Parallel()
 	ensureAdminPools(t)
+	singleStack := clusterSingleStack(t)
 	n := len(matrixStates)
 	var mu sync.Mutex
 	var edges []edgeResult
@@ -147,7 +190,7 @@ func TestTransitionMatrix(t *testing.T) {
 			// Start so that the first edge of each chain differs too.
 			cur := c % n
 			apply(t, ns, matrixStates[cur], c)
-			waitState(t, ns, matrixStates[cur], c)
+			waitState(t, ns, matrixStates[cur], c, singleStack)
 			var chain []edgeResult
 			for step := 0; step < n; step++ {
 				next := (cur + stride) % n
@@ -157,7 +200,7 @@ func TestTransitionMatrix(t *testing.T) {
 				from, to := matrixStates[cur], matrixStates[next]
 				start := time.Now()
 				apply(t, ns, to, c)
-				took := waitState(t, ns, to, c)
+				took := waitState(t, ns, to, c, singleStack)
 				if len(chain) > 0 {
 					chain[len(chain)-1].end = start
 				}
@@ -288,9 +331,10 @@ func liveChildren(t *testing.T, ns string) map[string]bool {
 // waitState waits until Exposure m of ns has reached what state s must
 // reach, and checks its children and addresses; it returns how long that
 // took.
-func waitState(t *testing.T, ns string, s matrixState, c int) time.Duration {
+func waitState(t *testing.T, ns string, s matrixState, c int, singleStack bool) time.Duration {
 	t.Helper()
 	start := time.Now()
+	stalled := s.expectStall(singleStack)
 	want := rendered(t, ns, s, c)
 	var exp *v1alpha1.Exposure
 	eventually(t, matrixDeadline, func() string {
@@ -298,14 +342,17 @@ func waitState(t *testing.T, ns string, s matrixState, c int) time.Duration {
 		if exp.Status.ObservedGeneration != exp.Generation {
 			return fmt.Sprintf("%s: generation %d not observed yet", s.name, exp.Generation)
 		}
-		if s.stalled != "" {
-			if c := meta.FindStatusCondition(exp.Status.Conditions, v1alpha1.ConditionStalled); c == nil || c.Status != metav1.ConditionTrue || c.Reason != s.stalled {
-				return fmt.Sprintf("%s: not Stalled/%s: %s", s.name, s.stalled, conditions(exp))
+		if stalled != "" {
+			if c := meta.FindStatusCondition(exp.Status.Conditions, v1alpha1.ConditionStalled); c == nil || c.Status != metav1.ConditionTrue || c.Reason != stalled {
+				return fmt.Sprintf("%s: not Stalled/%s: %s", s.name, stalled, conditions(exp))
 			}
 			return ""
 		}
-		if c := meta.FindStatusCondition(exp.Status.Conditions, v1alpha1.ConditionReady); c == nil || c.Status != metav1.ConditionTrue {
-			return fmt.Sprintf("%s: not Ready: %s", s.name, conditions(exp))
+		// Converged: Ready, and nothing still changing (a rollout keeps
+		// Ready True with Reconciling True until it is done).
+		if c := meta.FindStatusCondition(exp.Status.Conditions, v1alpha1.ConditionReady); c == nil || c.Status != metav1.ConditionTrue ||
+			meta.IsStatusConditionTrue(exp.Status.Conditions, v1alpha1.ConditionReconciling) {
+			return fmt.Sprintf("%s: not Ready and settled: %s", s.name, conditions(exp))
 		}
 		if got := liveChildren(t, ns); !sameSet(got, want) {
 			return fmt.Sprintf("%s: children %v, want exactly %v", s.name, keys(got), keys(want))
@@ -313,7 +360,7 @@ func waitState(t *testing.T, ns string, s matrixState, c int) time.Duration {
 		return ""
 	})
 	took := time.Since(start)
-	if s.stalled == "" && !t.Failed() {
+	if stalled == "" && !t.Failed() {
 		checkAddresses(t, exp)
 	}
 	return took
