@@ -46,7 +46,7 @@ func TestNodesStayReady(t *testing.T) {
 	for i, n := range nodes.Items {
 		p := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("heartbeat-%d", i)},
-			Spec: corev1.PodSpec{NodeName: n.Name, Containers: []corev1.Container{{Name: "c", Image: "registry.k8s.io/pause:3.10"}}},
+			Spec:       corev1.PodSpec{NodeName: n.Name, Containers: []corev1.Container{{Name: "c", Image: "registry.k8s.io/pause:3.10"}}},
 		}
 		if err := k8s.Create(ctx, p); err != nil {
 			t.Fatalf("creating pod: %v", err)

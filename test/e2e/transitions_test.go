@@ -142,7 +142,7 @@ var matrixStates = []matrixState{
 // matrixRange is chain c's own operator-made pool range (data for MetalLB
 // only: nothing is sent to it).
 func matrixRange(c int) string { return fmt.Sprintf("192.168.60.%d/30", 128+4*c) }
-func matrixIP(c, i int) string  { return fmt.Sprintf("192.168.60.%d", 128+4*c+i) }
+func matrixIP(c, i int) string { return fmt.Sprintf("192.168.60.%d", 128+4*c+i) }
 
 // matrixChains is how many chains run at once; chain c walks every state
 // with stride c+1 (the number of states is prime, so every stride visits
