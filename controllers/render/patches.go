@@ -6,10 +6,11 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
-	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/filters/patchjson6902"
+	"sigs.k8s.io/kustomize/api/filters/patchstrategicmerge"
 	"sigs.k8s.io/kustomize/api/types"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/resid"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 	"sigs.k8s.io/yaml"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
@@ -28,7 +29,7 @@ func (e *PatchError) Error() string {
 
 func (e *PatchError) Unwrap() error { return e.Err }
 
-// applyPatches runs the Exposure's patches through kustomize, one at a
+// applyPatches runs the Exposure's patches with kustomize's patch filters, one at a
 // time so that an error names the patch that caused it. A patch may change
 // anything except what makes an object ours: its kind, name, namespace, our
 // labels and its owner reference. Losing those would orphan the object or
@@ -47,45 +48,48 @@ func applyPatches(objs []*unstructured.Unstructured, patches []v1alpha1.Patch) (
 	return objs, nil
 }
 
+// kustomizePatch applies one patch with kustomize's own patch filters, the
+// ones its PatchTransformer runs: targets are selected as kustomize selects
+// them (kind, and name as an anchored regular expression), a strategic-merge
+// patch takes each target's apiVersion and kind and may not rename it, a
+// JSON 6902 patch applies as written. The filters work on kyaml nodes alone,
+// without kustomize's build engine (loaders, plugins, generators), which the
+// manager has no use for.
 func kustomizePatch(objs []*unstructured.Unstructured, p v1alpha1.Patch) ([]*unstructured.Unstructured, error) {
-	fs := filesys.MakeFsInMemory()
-	var docs []byte
+	sel, err := types.NewSelectorRegex(&types.Selector{ResId: resIDSelector(p.Target)})
+	if err != nil {
+		return nil, err
+	}
+	smp, isSMP, err := strategicMergePatch(p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*unstructured.Unstructured, 0, len(objs))
 	for _, o := range objs {
-		b, err := yaml.Marshal(o.Object)
+		gvk := o.GroupVersionKind()
+		if !sel.MatchName(o.GetName()) || !sel.MatchGvk(resid.Gvk{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind}) {
+			out = append(out, o)
+			continue
+		}
+		node, err := kyaml.FromMap(o.Object)
 		if err != nil {
 			return nil, err
 		}
-		docs = append(docs, "---\n"...)
-		docs = append(docs, b...)
-	}
-	k := types.Kustomization{
-		TypeMeta:  types.TypeMeta{APIVersion: types.KustomizationVersion, Kind: types.KustomizationKind},
-		Resources: []string{"objects.yaml"},
-		Patches: []types.Patch{{
-			Patch:  completeStrategicMerge(p),
-			Target: &types.Selector{ResId: resIDSelector(p.Target)},
-		}},
-	}
-	kb, err := yaml.Marshal(k)
-	if err != nil {
-		return nil, err
-	}
-	if err := fs.WriteFile("/exposure/objects.yaml", docs); err != nil {
-		return nil, err
-	}
-	if err := fs.WriteFile("/exposure/kustomization.yaml", kb); err != nil {
-		return nil, err
-	}
-	res, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fs, "/exposure")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*unstructured.Unstructured, 0, res.Size())
-	for _, r := range res.Resources() {
-		// Through JSON, as the API machinery decodes objects: kustomize's
+		if isSMP {
+			node, err = applyStrategicMerge(node, smp)
+		} else {
+			node, err = applyJSON6902(node, p.Patch)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if node == nil {
+			return nil, fmt.Errorf("a patch must not add or remove objects (%s %s would be deleted)", o.GetKind(), o.GetName())
+		}
+		// Through JSON, as the API machinery decodes objects: kyaml's
 		// maps hold Go ints, which unstructured content cannot carry (its
 		// DeepCopy panics on them); whole numbers must be int64.
-		b, err := r.MarshalJSON()
+		b, err := node.MarshalJSON()
 		if err != nil {
 			return nil, err
 		}
@@ -96,6 +100,57 @@ func kustomizePatch(objs []*unstructured.Unstructured, p v1alpha1.Patch) ([]*uns
 		out = append(out, &unstructured.Unstructured{Object: m})
 	}
 	return out, nil
+}
+
+// strategicMergePatch parses a strategic-merge patch; isSMP is false for a
+// JSON 6902 patch (a list of operations).
+func strategicMergePatch(p v1alpha1.Patch) (patch *kyaml.RNode, isSMP bool, err error) {
+	text := completeStrategicMerge(p)
+	node, err := kyaml.Parse(text)
+	if err != nil {
+		return nil, false, fmt.Errorf("unable to parse the patch as a strategic-merge or JSON 6902 patch: %w", err)
+	}
+	if node.YNode().Kind != kyaml.MappingNode {
+		return nil, false, nil
+	}
+	return node, true, nil
+}
+
+// applyStrategicMerge merges a patch into one target as kustomize does: the
+// patch takes the target's apiVersion and kind, and the target keeps its
+// kind, name and namespace whatever the patch says. A nil result means the
+// patch deleted the target.
+func applyStrategicMerge(target, patch *kyaml.RNode) (*kyaml.RNode, error) {
+	kind, name, ns := target.GetKind(), target.GetName(), target.GetNamespace()
+	pc := patch.Copy()
+	pc.SetApiVersion(target.GetApiVersion())
+	nodes, err := patchstrategicmerge.Filter{Patch: pc}.Filter([]*kyaml.RNode{target})
+	if err != nil {
+		return nil, err
+	}
+	if len(nodes) == 0 || nodes[0].IsNilOrEmpty() {
+		return nil, nil
+	}
+	out := nodes[0]
+	out.SetKind(kind)
+	if err := out.SetName(name); err != nil {
+		return nil, err
+	}
+	if err := out.SetNamespace(ns); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func applyJSON6902(target *kyaml.RNode, patch string) (*kyaml.RNode, error) {
+	nodes, err := patchjson6902.Filter{Patch: patch}.Filter([]*kyaml.RNode{target})
+	if err != nil {
+		return nil, err
+	}
+	if len(nodes) == 0 {
+		return nil, nil
+	}
+	return nodes[0], nil
 }
 
 // completeStrategicMerge lets a strategic-merge patch be just the fields to
