@@ -149,6 +149,9 @@ func TestSamplesAreAccepted(t *testing.T) {
 				if u.GetNamespace() != "" {
 					t.Errorf("%s: samples carry no namespace", u.GetName())
 				}
+				if want := strings.TrimSuffix(e.Name(), filepath.Ext(e.Name())); u.GetName() != want {
+					t.Errorf("%s: the Exposure is named %q; a sample is named after its file (%q), so that all of them fit in one namespace", e.Name(), u.GetName(), want)
+				}
 				want, _, _ := unstructured.NestedMap(u.Object, "spec")
 				if err := create(ctx(t), ns, u); err != nil {
 					t.Fatalf("%s refused:\n  %s", u.GetName(), strings.Join(causes(err), "\n  "))

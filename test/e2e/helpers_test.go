@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"strings"
 	"sync"
@@ -33,9 +34,9 @@ var nsSeq struct {
 	n int
 }
 
-// newNamespace creates a namespace the suite's policy grants to, deleted
-// when the test ends.
-func newNamespace(t *testing.T, hint string) string {
+// newNamespace creates a namespace the suite's policy grants to, with
+// any further labels, deleted when the test ends.
+func newNamespace(t *testing.T, hint string, labels ...map[string]string) string {
 	t.Helper()
 	nsSeq.Lock()
 	nsSeq.n++
@@ -45,6 +46,9 @@ func newNamespace(t *testing.T, hint string) string {
 		name = strings.TrimRight(name[:60], "-")
 	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"exposure.dev/e2e": "true"}}}
+	for _, l := range labels {
+		maps.Copy(ns.Labels, l)
+	}
 	if err := k8s.Create(ctx, ns); err != nil {
 		t.Fatalf("creating namespace: %v", err)
 	}
