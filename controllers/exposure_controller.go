@@ -143,12 +143,20 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 }
 
 // stallFromParts turns a part that cannot recover by itself into a stall:
-// a rollout past its progress deadline needs the user, and GitOps tools
-// should show it as Degraded, not as progressing forever.
+// a rollout past its progress deadline, or an address the load balancer
+// refuses (MetalLB: not in any pool, pool not allowed in this namespace,
+// sharing key mismatch), needs the user or the admin, and GitOps tools
+// should show it as Degraded, not as progressing forever. The refusal is
+// still read again on a timer (awaitingLoadBalancer), so the stall clears
+// once MetalLB assigns an address.
 func stallFromParts(res observe.Result) *observe.Stall {
 	for _, p := range res.Parts {
-		if p.Reason == v1alpha1.ReasonProgressDeadlineExceeded {
+		switch p.Reason {
+		case v1alpha1.ReasonProgressDeadlineExceeded:
 			return &observe.Stall{Reason: p.Reason, Message: "spec.workload: " + p.Message}
+		case v1alpha1.ReasonAllocationFailed:
+			return &observe.Stall{Reason: p.Reason, Message: "spec.loadBalancer: " + p.Message +
+				"; the address or pool must be one a MetalLB IPAddressPool holds and allows for this namespace (ask the cluster admin), or choose another"}
 		}
 	}
 	return nil

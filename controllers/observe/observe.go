@@ -746,7 +746,8 @@ func addressesPart(svc *corev1.Service, events []corev1.Event) metav1.Condition 
 		return cond(t, true, v1alpha1.ReasonAssigned, "load-balancer address "+strings.Join(a, ", "))
 	}
 	if ev := allocationFailure(svc, events); ev != nil {
-		return cond(t, false, v1alpha1.ReasonAllocationFailed, fmt.Sprintf("%s: %s", ev.Source.Component, ev.Message))
+		who := firstNonEmpty(ev.Source.Component, ev.ReportingController, "the load-balancer implementation")
+		return cond(t, false, v1alpha1.ReasonAllocationFailed, fmt.Sprintf("%s refused to assign Service %s an address: %s", who, svc.Name, ev.Message))
 	}
 	return cond(t, false, v1alpha1.ReasonPending, fmt.Sprintf(
 		"Service %s has no load-balancer address yet; a load-balancer implementation (MetalLB or a cloud controller) with a free address must assign one", svc.Name))

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
@@ -233,12 +234,15 @@ spec:
 `)
 	eventually(t, 60*time.Second, func() string {
 		exp := getExposure(t, ns, "web")
-		for _, c := range exp.Status.Conditions {
-			if c.Type == v1alpha1.ConditionAddressesAssigned && c.Reason == v1alpha1.ReasonAllocationFailed {
-				t.Logf("AddressesAssigned: %s", c.Message)
-				return ""
+		// The part, the stall and the summary all say MetalLB refused, in
+		// MetalLB's words: the Exposure waits on the admin, not on time.
+		for _, typ := range []string{v1alpha1.ConditionAddressesAssigned, v1alpha1.ConditionStalled, v1alpha1.ConditionReady} {
+			c := meta.FindStatusCondition(exp.Status.Conditions, typ)
+			if c == nil || c.Reason != v1alpha1.ReasonAllocationFailed || !strings.Contains(c.Message, "metallb-controller refused") {
+				return "no AllocationFailed " + typ + ": " + conditions(exp)
 			}
 		}
-		return "no AllocationFailed condition: " + conditions(exp)
+		t.Logf("Stalled: %s", meta.FindStatusCondition(exp.Status.Conditions, v1alpha1.ConditionStalled).Message)
+		return ""
 	})
 }
