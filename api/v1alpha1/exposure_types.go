@@ -284,10 +284,14 @@ type ServicePort struct {
 	Protocol Protocol `json:"protocol,omitempty"`
 
 	// NodePort fixes the port opened on every node (NodePort and
-	// LoadBalancer Services only). Left out, the API server picks one.
+	// LoadBalancer Services only). Left out, the API server picks one. It
+	// must lie in the cluster's node-port range (kube-apiserver
+	// --service-node-port-range, 30000-32767 unless the admin set another):
+	// the API server refuses a port outside it, and the Exposure reports
+	// that refusal as Stalled with reason ApplyFailed.
 	// +optional
-	// +kubebuilder:validation:Minimum=30000
-	// +kubebuilder:validation:Maximum=32767
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
 	NodePort *int32 `json:"nodePort,omitempty"`
 
 	// AppProtocol hints the application protocol (e.g. http, https,
