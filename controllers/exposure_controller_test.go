@@ -136,7 +136,7 @@ spec:
 	// MetalLB refuses first (no pool holds the address): the Exposure is
 	// stalled with MetalLB's words, not progressing, until MetalLB assigns.
 	refusal := &corev1.Event{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, GenerateName: "web."},
+		ObjectMeta:     metav1.ObjectMeta{Namespace: ns, GenerateName: "web."},
 		InvolvedObject: corev1.ObjectReference{Kind: "Service", APIVersion: "v1", Namespace: ns, Name: "web", UID: svc.UID},
 		Reason:         v1alpha1.ReasonAllocationFailed, Type: corev1.EventTypeWarning,
 		Message:        `Failed to allocate IP for "` + ns + `/web": ["192.168.50.20"] is not allowed in config`,

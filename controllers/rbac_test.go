@@ -1,15 +1,22 @@
 package controllers_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
+	"github.com/exposure-operator/exposure-operator/controllers/names"
 	"github.com/exposure-operator/exposure-operator/internal/testenv"
 )
 
@@ -51,6 +58,7 @@ func TestManagerWorksUnderTheGeneratedRBAC(t *testing.T) {
 		_ = env.Client.Delete(ctx, role)
 	})
 
+	installOptionalCRDs(t)
 	startManagerAs(t, permissive, user)
 	ns := newNamespace(t)
 	createNode(t, "rbac-node", "192.168.3.180")
@@ -72,4 +80,54 @@ spec:
 	actAsEndpointSliceController(t, ns, "web", "10.244.1.5")
 	actAsIngressController(t, ns, "web", "192.168.60.3")
 	waitCondition(t, ns, "web", v1alpha1.ConditionReady, metav1.ConditionTrue, "")
+
+	// Prune: dropping the Ingress deletes it and its self-signed Secret.
+	exp := getExposure(t, ns, "web")
+	exp.Spec.Ingress = nil
+	if err := env.Client.Update(ctx, exp); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, func() string {
+		for _, o := range []client.Object{&networkingv1.Ingress{}, &corev1.Secret{}} {
+			name := "web"
+			if _, ok := o.(*corev1.Secret); ok {
+				name = names.SelfSignedSecret("web")
+			}
+			if err := env.Client.Get(ctx, key(ns, name), o); !apierrors.IsNotFound(err) {
+				return fmt.Sprintf("%T %s not pruned: %v", o, name, err)
+			}
+		}
+		return ""
+	})
+
+	// MetalLB: an operator-made pool and its advertisement in MetalLB's
+	// namespace (overlap check, apply, watch), the Service's Events read
+	// while no address is assigned, and the finalizer's cleanup.
+	createExposure(t, ns, `
+metadata: {name: lb}
+spec:
+  selector: {app: lb}
+  ports: [{name: http, port: 80}]
+  service: {type: LoadBalancer}
+  loadBalancer: {addresses: [192.168.130.0/28]}
+`)
+	waitCondition(t, ns, "lb", v1alpha1.ConditionAddressesAssigned, metav1.ConditionFalse, v1alpha1.ReasonPending)
+	if _, err := getMetalLB("IPAddressPool", names.Pool(ns, "lb")); err != nil {
+		t.Fatalf("the pool was not created under the generated role: %v", err)
+	}
+	actAsLoadBalancer(t, ns, "lb", "192.168.130.1")
+	actAsEndpointSliceController(t, ns, "lb", "10.244.1.7")
+	waitCondition(t, ns, "lb", v1alpha1.ConditionReady, metav1.ConditionTrue, "")
+	if err := env.Client.Delete(ctx, getExposure(t, ns, "lb")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, func() string {
+		if _, err := getMetalLB("IPAddressPool", names.Pool(ns, "lb")); !apierrors.IsNotFound(err) {
+			return fmt.Sprintf("the pool outlives its Exposure: %v", err)
+		}
+		if err := env.Client.Get(ctx, key(ns, "lb"), &v1alpha1.Exposure{}); !apierrors.IsNotFound(err) {
+			return fmt.Sprintf("the Exposure is not finalized: %v", err)
+		}
+		return ""
+	})
 }

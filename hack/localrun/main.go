@@ -64,7 +64,12 @@ func run() error {
 		return fmt.Errorf("installing the CRD: %w", err)
 	}
 	fmt.Println("localrun: starting the operator with the policy", policy)
-	stop, err := cluster.RunOperator(c.Kubeconfig, filepath.Join(root, policy), logs)
+	// As in a cluster: the operator has its generated role, not admin.
+	operatorKubeconfig, err := cluster.OperatorKubeconfig(ctx, c.Client, c.Kubeconfig)
+	if err != nil {
+		return err
+	}
+	stop, err := cluster.RunOperator(operatorKubeconfig, filepath.Join(root, policy), logs)
 	if err != nil {
 		return err
 	}
