@@ -908,6 +908,18 @@ type ExposureAddress struct {
 	// Node is the node whose address a NodePort address is.
 	// +optional
 	Node string `json:"node,omitempty"`
+
+	// Interface is the network interface inside the pod that holds a
+	// secondary-network address (e.g. net1), as the pod's Multus
+	// network-status annotation reports it.
+	// +optional
+	Interface string `json:"interface,omitempty"`
+
+	// NetworkAttachmentDefinition is the namespace/name of the Multus
+	// NetworkAttachmentDefinition a secondary-network address comes from,
+	// as the pod's network-status annotation reports it.
+	// +optional
+	NetworkAttachmentDefinition string `json:"networkAttachmentDefinition,omitempty"`
 }
 
 // ResourceStatus is one object the operator manages for this Exposure.

@@ -125,6 +125,9 @@ func checkAddresses(t *testing.T, exp *v1alpha1.Exposure) {
 			if err := k8s.Get(ctx, client.ObjectKey{Namespace: exp.Namespace, Name: a.Pod}, pod); err != nil || pod.Status.Phase != corev1.PodRunning {
 				t.Errorf("SecondaryNetwork address on pod %s, which is not running: %v", a.Pod, err)
 			}
+			if a.Interface == "" || !strings.HasPrefix(a.NetworkAttachmentDefinition, exp.Namespace+"/") {
+				t.Errorf("SecondaryNetwork address %s lacks the interface or NetworkAttachmentDefinition its pod's network-status reports: %+v", a.Address, a)
+			}
 		}
 	}
 	want := []v1alpha1.AddressType{}
