@@ -65,6 +65,11 @@ type Input struct {
 	// Pods are the workload's pods, read for their Multus network-status
 	// (only with secondary networks).
 	Pods []corev1.Pod
+	// SelectedPods are the pods a selector backend's selector matches,
+	// read only while the Service is missing (nothing applied yet, e.g. a
+	// policy refusal): without a Service no EndpointSlice says whether
+	// they are ready.
+	SelectedPods []corev1.Pod
 	// ServiceEvents are the Events about the Service, read while a
 	// load-balancer address is missing: MetalLB says there why
 	// (AllocationFailed).
@@ -696,6 +701,19 @@ func endpointsPart(in Input, e *v1alpha1.Exposure) metav1.Condition {
 	}
 	var why string
 	switch {
+	case in.Service == nil && !in.ServiceIsForeign && !(e.Spec.Workload != nil && in.Deployment != nil && desiredReplicas(in.Deployment) == 0):
+		// Say what is missing, and what the cluster holds: a selector's
+		// pods may well be ready, with no Service yet to send them traffic.
+		why = fmt.Sprintf("Service %s does not exist, so it has no endpoints", names.Service(e.Name))
+		if len(e.Spec.Selector) > 0 {
+			n := readyPods(in.SelectedPods)
+			word := "pods match"
+			if n == 1 {
+				word = "pod matches"
+			}
+			why += fmt.Sprintf("; %d ready %s the selector %s", n, word, selectorString(e.Spec.Selector))
+		}
+		return cond(t, false, v1alpha1.ReasonNoReadyEndpoints, why)
 	case e.Spec.Workload != nil:
 		if in.Deployment != nil && desiredReplicas(in.Deployment) == 0 {
 			// Nothing runs on purpose: waiting for endpoints would leave
@@ -712,6 +730,24 @@ func endpointsPart(in Input, e *v1alpha1.Exposure) metav1.Condition {
 		why = "the Service has no ready endpoints"
 	}
 	return cond(t, false, v1alpha1.ReasonNoReadyEndpoints, why)
+}
+
+// readyPods counts the pods that run, are not being deleted, and are Ready.
+func readyPods(pods []corev1.Pod) int {
+	n := 0
+	for i := range pods {
+		p := &pods[i]
+		if p.Status.Phase != corev1.PodRunning || p.DeletionTimestamp != nil {
+			continue
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
 
 func selectorString(sel map[string]string) string {
