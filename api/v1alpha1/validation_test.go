@@ -135,6 +135,15 @@ func TestSamplesAreAccepted(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := 0
+	// Fixed addresses and ports every sample holds, so that the whole
+	// folder fits in one namespace of one cluster.
+	taken := map[string]string{}
+	claim := func(file, what string) {
+		if other, ok := taken[what]; ok && other != file {
+			t.Errorf("%s and %s both fix %s: applied together, one of them is refused", other, file, what)
+		}
+		taken[what] = file
+	}
 	for _, e := range entries {
 		if e.IsDir() || (!strings.HasSuffix(e.Name(), ".yaml") && !strings.HasSuffix(e.Name(), ".yml")) {
 			continue // subdirectories (GitOps examples) are tested elsewhere
@@ -162,6 +171,22 @@ func TestSamplesAreAccepted(t *testing.T) {
 				}
 				if want := strings.TrimSuffix(e.Name(), filepath.Ext(e.Name())); u.GetName() != want {
 					t.Errorf("%s: the Exposure is named %q; a sample is named after its file (%q), so that all of them fit in one namespace", e.Name(), u.GetName(), want)
+				}
+				if ip, ok, _ := unstructured.NestedString(u.Object, "spec", "service", "clusterIP"); ok {
+					claim(e.Name(), "clusterIP "+ip)
+				}
+				if ip, ok, _ := unstructured.NestedString(u.Object, "spec", "loadBalancer", "ip"); ok {
+					claim(e.Name(), "loadBalancer.ip "+ip)
+				}
+				ports, _, _ := unstructured.NestedSlice(u.Object, "spec", "ports")
+				for _, p := range ports {
+					if np, ok := p.(map[string]any)["nodePort"]; ok {
+						proto, _ := p.(map[string]any)["protocol"].(string)
+						if proto == "" {
+							proto = "TCP"
+						}
+						claim(e.Name(), fmt.Sprintf("nodePort %v/%s", np, proto))
+					}
 				}
 				want, _, _ := unstructured.NestedMap(u.Object, "spec")
 				if err := create(ctx(t), ns, u); err != nil {
