@@ -701,7 +701,7 @@ func endpointsPart(in Input, e *v1alpha1.Exposure) metav1.Condition {
 	}
 	var why string
 	switch {
-	case in.Service == nil && !in.ServiceIsForeign && !(e.Spec.Workload != nil && in.Deployment != nil && desiredReplicas(in.Deployment) == 0):
+	case in.Service == nil && !in.ServiceIsForeign && !scaledToZero(in, e):
 		// Say what is missing, and what the cluster holds: a selector's
 		// pods may well be ready, with no Service yet to send them traffic.
 		why = fmt.Sprintf("Service %s does not exist, so it has no endpoints", names.Service(e.Name))
@@ -730,6 +730,11 @@ func endpointsPart(in Input, e *v1alpha1.Exposure) metav1.Condition {
 		why = "the Service has no ready endpoints"
 	}
 	return cond(t, false, v1alpha1.ReasonNoReadyEndpoints, why)
+}
+
+// scaledToZero: the workload asks for no pods, so none are expected.
+func scaledToZero(in Input, e *v1alpha1.Exposure) bool {
+	return e.Spec.Workload != nil && in.Deployment != nil && desiredReplicas(in.Deployment) == 0
 }
 
 // readyPods counts the pods that run, are not being deleted, and are Ready.
