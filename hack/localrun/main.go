@@ -112,6 +112,9 @@ func run() error {
 				addr = a.Hostname
 			}
 			detail := a.URL + a.Node + a.Pod
+			if a.Interface != "" {
+				detail += " " + a.Interface + " (" + a.NetworkAttachmentDefinition + ")"
+			}
 			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", exp.Name, a.Type, addr, a.Port, detail)
 		}
 	}
