@@ -2,8 +2,7 @@ package controllers_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
 	"github.com/exposure-operator/exposure-operator/controllers/names"
@@ -25,40 +23,35 @@ import (
 // markers) and drives an Exposure with every core front door to Ready: a
 // permission the markers forgot shows up here, not in a user's cluster.
 func TestManagerWorksUnderTheGeneratedRBAC(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "rbac", "role.yaml"))
+	roles, err := testenv.ReadManagerRoles()
 	if err != nil {
 		t.Fatal(err)
 	}
-	role := &rbacv1.ClusterRole{}
-	if err := yaml.UnmarshalStrict(b, role); err != nil {
-		t.Fatal(err)
-	}
-	role.Name = "rbac-test-manager-role"
-	for _, r := range role.Rules {
+	for _, r := range append([]rbacv1.PolicyRule{}, roles.Cluster.Rules...) {
 		for _, v := range append(append(r.Verbs, r.Resources...), r.APIGroups...) {
 			if v == "*" {
 				t.Fatalf("the generated role has a wildcard: %+v", r)
 			}
 		}
 	}
-	if err := env.Client.Create(ctx, role); err != nil {
-		t.Fatal(err)
+	// MetalLB objects are written through a Role in MetalLB's namespace
+	// only; the ClusterRole reads them.
+	if len(roles.Roles) != 1 || roles.Roles[0].Namespace != metallbNS {
+		t.Fatalf("want one generated Role, in %s: %+v", metallbNS, roles.Roles)
 	}
+	for _, r := range roles.Cluster.Rules {
+		if slices.Contains(r.APIGroups, "metallb.io") && !slices.Equal(r.Verbs, []string{"get", "list", "watch"}) {
+			t.Errorf("the ClusterRole grants %v on MetalLB objects in every namespace", r.Verbs)
+		}
+	}
+	installOptionalCRDs(t) // and MetalLB's namespace, for the Role
 	const user = "system:serviceaccount:exposure-operator-system:exposure-operator-controller-manager"
-	binding := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "rbac-test-manager"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
-	}
-	if err := env.Client.Create(ctx, binding); err != nil {
+	remove, err := roles.Bind(ctx, env.Client, "rbac-test-manager", user)
+	t.Cleanup(remove)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = env.Client.Delete(ctx, binding)
-		_ = env.Client.Delete(ctx, role)
-	})
 
-	installOptionalCRDs(t)
 	startManagerAs(t, permissive, user)
 	ns := newNamespace(t)
 	createNode(t, "rbac-node", "192.168.3.180")

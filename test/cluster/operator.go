@@ -12,11 +12,10 @@ import (
 	"syscall"
 	"time"
 
-	rbacv1 "k8s.io/api/rbac/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	"github.com/exposure-operator/exposure-operator/internal/testenv"
 )
@@ -133,36 +132,26 @@ func (o *Operator) Stop() {
 // service account config/default creates for the manager Deployment.
 const OperatorUser = "system:serviceaccount:exposure-operator-system:exposure-operator-controller-manager"
 
-// OperatorKubeconfig binds OperatorUser to the generated ClusterRole
-// (config/rbac/role.yaml, as `make manifests` writes it from the markers)
-// and writes a copy of adminKubeconfig that impersonates that user, so the
-// operator process runs with exactly its shipped permissions: a verb the
-// markers forgot fails here, not in a user's cluster.
+// OperatorKubeconfig binds OperatorUser to the generated roles
+// (config/rbac/role.yaml, as `make manifests` writes it from the markers:
+// the ClusterRole, and the Role in MetalLB's namespace) and writes a copy
+// of adminKubeconfig that impersonates that user, so the operator process
+// runs with exactly its shipped permissions: a verb the markers forgot
+// fails here, not in a user's cluster.
 func OperatorKubeconfig(ctx context.Context, c client.Client, adminKubeconfig string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "rbac", "role.yaml"))
+	roles, err := testenv.ReadManagerRoles()
 	if err != nil {
 		return "", err
 	}
-	role := &rbacv1.ClusterRole{}
-	if err := yaml.UnmarshalStrict(b, role); err != nil {
-		return "", fmt.Errorf("config/rbac/role.yaml: %w", err)
-	}
-	// Names of their own: a real installation's role is left alone.
-	role.Name = "local-exposure-operator-manager"
-	binding := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "local-exposure-operator-manager"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: OperatorUser}},
-	}
-	for _, o := range []client.Object{role, binding} {
-		// The role of this checkout, even if an earlier run left another.
-		if err := client.IgnoreNotFound(c.Delete(ctx, o)); err != nil {
+	for _, r := range roles.Roles {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: r.Namespace}}
+		if err := client.IgnoreAlreadyExists(c.Create(ctx, ns)); err != nil {
 			return "", err
 		}
-		o.SetResourceVersion("")
-		if err := c.Create(ctx, o); err != nil {
-			return "", fmt.Errorf("creating %s: %w", o.GetName(), err)
-		}
+	}
+	// A name of its own: a real installation's roles are left alone.
+	if _, err := roles.Bind(ctx, c, "local-exposure-operator-manager", OperatorUser); err != nil {
+		return "", err
 	}
 	cfg, err := clientcmd.LoadFromFile(adminKubeconfig)
 	if err != nil {
