@@ -69,6 +69,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	defer os.Remove(operatorKubeconfig)
 	stop, err := cluster.RunOperator(operatorKubeconfig, filepath.Join(root, policy), logs)
 	if err != nil {
 		return err

@@ -79,6 +79,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: binding the operator's role:", err)
 		return 1
 	}
+	defer os.Remove(operatorKubeconfig)
 	stop, err := cluster.RunOperator(operatorKubeconfig, filepath.Join(testenv.RepoRoot(), "test", "e2e", "testdata", "policy.yaml"), logs)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: starting the operator:", err)
