@@ -93,23 +93,31 @@ type ExposureReconciler struct {
 	watching   sync.Map
 }
 
-// +kubebuilder:rbac:groups=exposure.dev,resources=exposures,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=exposure.dev,resources=exposures/status,verbs=get;update;patch
+// The manager's permissions, one line per need; docs/rbac.md says why each
+// verb is there. Children are written only with server-side apply (patch,
+// plus create for the first apply) and pruned (delete); get is for the
+// metadata-only reads from the API server (is an object of that name
+// someone else's, did we apply it); list and watch feed the caches.
+// Nothing is written with update.
+// +kubebuilder:rbac:groups=exposure.dev,resources=exposures,verbs=list;watch;patch
+// +kubebuilder:rbac:groups=exposure.dev,resources=exposures/status,verbs=patch
 // +kubebuilder:rbac:groups=exposure.dev,resources=exposures/finalizers,verbs=update
-// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=services;secrets,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses;networkpolicies,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups="",resources=services;secrets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses;networkpolicies,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups="",resources=nodes;namespaces;pods,verbs=list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
-
-// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=events,verbs=list
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
 // +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
-// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=events,verbs=get;list;watch
-// +kubebuilder:rbac:groups=metallb.io,resources=ipaddresspools;l2advertisements;bgpadvertisements,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=k8s.cni.cncf.io,resources=network-attachment-definitions,verbs=get;list;watch;create;update;patch;delete
+// MetalLB objects are written only in MetalLB's namespace (a Role there,
+// bound by config/rbac/metallb_role_binding.yaml; a changed
+// metallbNamespace needs both moved); they are read cluster wide, as the
+// informer cache is.
+// +kubebuilder:rbac:groups=metallb.io,resources=ipaddresspools;l2advertisements;bgpadvertisements,verbs=get;list;watch
+// +kubebuilder:rbac:groups=metallb.io,namespace=metallb-system,resources=ipaddresspools;l2advertisements;bgpadvertisements,verbs=create;patch;delete
+// +kubebuilder:rbac:groups=k8s.cni.cncf.io,resources=network-attachment-definitions,verbs=get;list;watch;create;patch;delete
 
 // Reconcile brings one Exposure's children and status to what its spec says.
 func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -178,12 +186,20 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 }
 
 // stallFromParts turns a part that cannot recover by itself into a stall:
-// a rollout past its progress deadline needs the user, and GitOps tools
-// should show it as Degraded, not as progressing forever.
+// a rollout past its progress deadline, or an address the load balancer
+// refuses (MetalLB: not in any pool, pool not allowed in this namespace,
+// sharing key mismatch), needs the user or the admin, and GitOps tools
+// should show it as Degraded, not as progressing forever. The refusal is
+// still read again on a timer (awaitingLoadBalancer), so the stall clears
+// once MetalLB assigns an address.
 func stallFromParts(res observe.Result) *observe.Stall {
 	for _, p := range res.Parts {
-		if p.Reason == v1alpha1.ReasonProgressDeadlineExceeded {
+		switch p.Reason {
+		case v1alpha1.ReasonProgressDeadlineExceeded:
 			return &observe.Stall{Reason: p.Reason, Message: "spec.workload: " + p.Message}
+		case v1alpha1.ReasonAllocationFailed:
+			return &observe.Stall{Reason: p.Reason, Message: "spec.loadBalancer: " + p.Message +
+				"; the address or pool must be one a MetalLB IPAddressPool holds and allows for this namespace (ask the cluster admin), or choose another"}
 		}
 	}
 	return nil

@@ -133,6 +133,28 @@ spec:
 	if svc.Spec.Ports[0].NodePort != 30080 || !slices.Equal(svc.Spec.LoadBalancerSourceRanges, []string{"10.0.0.0/8"}) {
 		t.Errorf("nodePort/sourceRanges not applied: %+v %v", svc.Spec.Ports[0], svc.Spec.LoadBalancerSourceRanges)
 	}
+	// MetalLB refuses first (no pool holds the address): the Exposure is
+	// stalled with MetalLB's words, not progressing, until MetalLB assigns.
+	refusal := &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{Namespace: ns, GenerateName: "web."},
+		InvolvedObject: corev1.ObjectReference{Kind: "Service", APIVersion: "v1", Namespace: ns, Name: "web", UID: svc.UID},
+		Reason:         v1alpha1.ReasonAllocationFailed, Type: corev1.EventTypeWarning,
+		Message:        `Failed to allocate IP for "` + ns + `/web": ["192.168.50.20"] is not allowed in config`,
+		Source:         corev1.EventSource{Component: "metallb-controller"},
+		FirstTimestamp: metav1.Now(), LastTimestamp: metav1.Now(), Count: 1,
+	}
+	if err := env.Client.Create(ctx, refusal); err != nil {
+		t.Fatal(err)
+	}
+	stalled := waitCondition(t, ns, "web", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonAllocationFailed)
+	for _, c := range []string{v1alpha1.ConditionStalled, v1alpha1.ConditionReady, v1alpha1.ConditionAddressesAssigned} {
+		if got := findCond(stalled, c); got == nil || got.Reason != v1alpha1.ReasonAllocationFailed || !strings.Contains(got.Message, "metallb-controller refused") || !strings.Contains(got.Message, "is not allowed in config") {
+			t.Errorf("%s does not carry MetalLB's refusal: %+v", c, got)
+		}
+	}
+	if rc := findCond(stalled, v1alpha1.ConditionReconciling); rc == nil || rc.Status != metav1.ConditionFalse {
+		t.Errorf("Reconciling while MetalLB refuses: %+v", rc)
+	}
 	actAsLoadBalancer(t, ns, "web", "192.168.50.20")
 	actAsEndpointSliceController(t, ns, "web", "10.244.1.9")
 	exp := waitCondition(t, ns, "web", v1alpha1.ConditionReady, metav1.ConditionTrue, "")

@@ -53,6 +53,15 @@ func (r *ExposureReconciler) readLive(ctx context.Context, exp *v1alpha1.Exposur
 			in.ServiceIsForeign = !isOwnedBy(m, exp)
 		}
 	}
+	if in.Service == nil && len(exp.Spec.Selector) > 0 {
+		// Only while the Service is missing (a refusal before anything
+		// was applied): the selected pods are not ours, so not cached.
+		pods := &corev1.PodList{}
+		if err := r.APIReader.List(ctx, pods, client.InNamespace(exp.Namespace), client.MatchingLabels(exp.Spec.Selector)); err != nil {
+			return in, fmt.Errorf("listing the pods the selector matches: %w", err)
+		}
+		in.SelectedPods = pods.Items
+	}
 	if in.Service != nil {
 		slices := &discoveryv1.EndpointSliceList{}
 		if err := r.Client.List(ctx, slices, client.InNamespace(exp.Namespace),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
 	"github.com/exposure-operator/exposure-operator/controllers/apply"
@@ -39,7 +40,9 @@ func (r *ExposureReconciler) claimPool(ctx context.Context, exp *v1alpha1.Exposu
 	}
 	list := &unstructured.UnstructuredList{}
 	list.SetGroupVersionKind(pool.GroupVersionKind().GroupVersion().WithKind(render.KindIPAddressPool + "List"))
-	if err := r.APIReader.List(ctx, list); err != nil {
+	// MetalLB reads pools from its own namespace only; a pool elsewhere
+	// allocates nothing, so cannot conflict.
+	if err := r.APIReader.List(ctx, list, client.InNamespace(pool.GetNamespace())); err != nil {
 		return nil, fmt.Errorf("listing IPAddressPools to check for overlaps: %w", err)
 	}
 	for i := range list.Items {

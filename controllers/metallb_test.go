@@ -236,6 +236,20 @@ grants:
   ports: [{name: http, port: 80}]
   secondaryNetworks: [{name: custom, type: host-device, device: ens4}]`, "spec.secondaryNetworks[0].type"},
 	}
+	// Two ready pods that the refused selector backends match: the status
+	// says so, although no Service (and so no EndpointSlice) exists.
+	for _, name := range []string{"x-1", "x-2"} {
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: tenantB, Name: name, Labels: map[string]string{"app": "x"}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx:1.27"}}}}
+		if err := env.Client.Create(ctx, pod); err != nil {
+			t.Fatal(err)
+		}
+		pod.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.244.2.1",
+			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}
+		if err := env.Client.Status().Update(ctx, pod); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, c := range cases {
 		createExposure(t, tenantB, "metadata: {name: "+c.name+"}\nspec:"+c.spec)
 	}
@@ -246,6 +260,11 @@ grants:
 		}
 		if err := env.Client.Get(ctx, key(tenantB, c.name), &corev1.Service{}); !apierrors.IsNotFound(err) {
 			t.Errorf("%s: nothing may be created for a refused Exposure: %v", c.name, err)
+		}
+		if exp.Spec.Selector != nil {
+			if ep := findCond(exp, v1alpha1.ConditionEndpointsReady); ep == nil || !strings.Contains(ep.Message, "2 ready pods match the selector app=x") {
+				t.Errorf("%s: EndpointsReady must say what the cluster holds (two ready pods match): %+v", c.name, ep)
+			}
 		}
 	}
 	// Tenant A gets what it was granted.

@@ -112,12 +112,14 @@ spec:
 	eventually(t, 10*time.Second, func() string {
 		exp := getExposure(t, ns, "storage")
 		for _, want := range []v1alpha1.ExposureAddress{
-			{Type: v1alpha1.AddressSecondaryNetwork, Network: "custom", Address: "192.168.51.10", Pod: "storage-abc12"},
-			{Type: v1alpha1.AddressSecondaryNetwork, Network: "data", Address: "192.168.52.3", Pod: "storage-abc12"},
+			{Type: v1alpha1.AddressSecondaryNetwork, Network: "custom", Address: "192.168.51.10", Pod: "storage-abc12", Interface: "net1", NetworkAttachmentDefinition: ns + "/storage-custom"},
+			{Type: v1alpha1.AddressSecondaryNetwork, Network: "data", Address: "192.168.52.3", Pod: "storage-abc12", Interface: "net2", NetworkAttachmentDefinition: ns + "/storage-data"},
 		} {
 			found := false
 			for _, a := range exp.Status.Addresses {
-				found = found || (a.Type == want.Type && a.Network == want.Network && a.Address == want.Address && a.Pod == want.Pod)
+				// The status says what the pod's network-status says: the
+				// interface and the NetworkAttachmentDefinition too.
+				found = found || a == want
 			}
 			if !found {
 				return fmt.Sprintf("no %+v in %s", want, addressesString(exp))

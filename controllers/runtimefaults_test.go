@@ -65,6 +65,13 @@ func TestEveryRuntimeFaultStallsWithItsOwnReason(t *testing.T) {
   ports: [{name: http, port: 80}]
   service: {clusterIP: 172.31.255.1}`,
 			v1alpha1.ReasonApplyFailed, "spec.clusterIP", true},
+		// The schema leaves the node-port range to the API server
+		// (--service-node-port-range), whose refusal names the field.
+		{"nodeport", `
+  selector: {app: x}
+  ports: [{name: http, port: 80, nodePort: 20000}]
+  service: {type: NodePort}`,
+			v1alpha1.ReasonApplyFailed, "nodePort", true},
 		// The NetworkPolicy is refused by the API server, so the Service
 		// it should guard is never opened.
 		{"npcidr", web + `

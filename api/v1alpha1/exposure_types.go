@@ -14,24 +14,24 @@ import (
 
 // ExposureSpec describes one workload and every way in which it is reached.
 //
-// +kubebuilder:validation:XValidation:rule="[has(self.workload), has(self.selector), has(self.external)].filter(b, b).size() == 1",message="spec: exactly one of workload, selector or external must be set"
-// +kubebuilder:validation:XValidation:rule="has(self.ports) || (has(self.external) && has(self.external.hostname))",message="spec.ports: at least one port is required (only an external.hostname backend may omit ports)"
-// +kubebuilder:validation:XValidation:rule="!has(self.loadBalancer) || (has(self.service) && has(self.service.type) && self.service.type == 'LoadBalancer')",message="spec.loadBalancer: only allowed when spec.service.type is LoadBalancer"
-// +kubebuilder:validation:XValidation:rule="!has(self.ports) || !self.ports.exists(p, has(p.nodePort)) || (has(self.service) && has(self.service.type) && self.service.type in ['NodePort', 'LoadBalancer'])",message="spec.ports[].nodePort: only allowed when spec.service.type is NodePort or LoadBalancer"
-// +kubebuilder:validation:XValidation:rule="!has(self.hostAccess) || has(self.workload)",message="spec.hostAccess: requires spec.workload (the operator can only set host access on pods it runs)"
-// +kubebuilder:validation:XValidation:rule="!has(self.secondaryNetworks) || has(self.workload)",message="spec.secondaryNetworks: requires spec.workload (the operator can only attach networks to pods it runs)"
-// +kubebuilder:validation:XValidation:rule="!has(self.external) || !has(self.external.hostname) || !has(self.service)",message="spec.service: not allowed with external.hostname (an ExternalName Service has no type, cluster IP or traffic policy)"
-// +kubebuilder:validation:XValidation:rule="!has(self.external) || !has(self.external.hostname) || !has(self.networkPolicy)",message="spec.networkPolicy: not allowed with external.hostname (there are no pods to protect)"
-// +kubebuilder:validation:XValidation:rule="!has(self.networkPolicy) || !has(self.external)",message="spec.networkPolicy: not allowed with an external backend (there are no pods in the cluster to protect)"
-// +kubebuilder:validation:XValidation:rule="!has(self.ports) || !has(self.workload) || self.ports.all(p, !has(p.targetPort) || type(p.targetPort) == int || (has(self.workload.ports) && self.workload.ports.exists(w, w.name == p.targetPort)))",message="spec.ports[].targetPort: a named targetPort must match the name of a port in spec.workload.ports"
-// +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !has(self.ingress.rules) || (has(self.ports) && self.ingress.rules.all(r, r.paths.all(p, !has(p.port) || self.ports.exists(q, q.name == p.port && (!has(q.protocol) || q.protocol == 'TCP')))))",message="spec.ingress.rules[].paths[].port: must name a TCP port in spec.ports"
-// +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !has(self.ingress.defaultBackend) || !has(self.ingress.defaultBackend.port) || (has(self.ports) && self.ports.exists(q, q.name == self.ingress.defaultBackend.port && (!has(q.protocol) || q.protocol == 'TCP')))",message="spec.ingress.defaultBackend.port: must name a TCP port in spec.ports"
-// +kubebuilder:validation:XValidation:rule="!has(self.ingress) || has(self.ports)",message="spec.ingress: requires spec.ports (an Ingress routes to a Service port)"
-// +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !has(self.ports) || self.ports.exists(p, !has(p.protocol) || p.protocol == 'TCP')",message="spec.ingress: requires at least one TCP port in spec.ports"
-// +kubebuilder:validation:XValidation:rule="!has(self.secondaryNetworks) || !has(self.workload) || self.secondaryNetworks.all(n, !has(n.ipam) || !has(n.ipam.static) || n.ipam.static.addresses.size() >= (has(self.workload.replicas) ? self.workload.replicas : 1))",message="spec.secondaryNetworks[].ipam.static.addresses: needs one address per replica (spec.workload.replicas, default 1): two pods can never share a static address"
-// +kubebuilder:validation:XValidation:rule="!has(self.hostAccess) || !has(self.hostAccess.hostPorts) || !has(self.workload) || (has(self.workload.ports) && self.hostAccess.hostPorts.all(h, self.workload.ports.exists(w, w.name == h.port)))",message="spec.hostAccess.hostPorts[].port: must name a port in spec.workload.ports"
-// +kubebuilder:validation:XValidation:rule="!has(self.hostAccess) || !has(self.hostAccess.hostNetwork) || !self.hostAccess.hostNetwork || !has(self.hostAccess.hostPorts) || !has(self.workload) || !has(self.workload.ports) || self.hostAccess.hostPorts.all(h, !self.workload.ports.exists(w, w.name == h.port) || self.workload.ports.exists(w, w.name == h.port && w.containerPort == h.hostPort))",message="spec.hostAccess.hostPorts[].hostPort: with hostNetwork the host port is the container port; they must be equal"
-// +kubebuilder:validation:XValidation:rule="!has(self.hostAccess) || !has(self.hostAccess.hostNetwork) || !self.hostAccess.hostNetwork || !has(self.secondaryNetworks)",message="spec.secondaryNetworks: not possible with spec.hostAccess.hostNetwork (the kubelet runs no CNI plugin, so no Multus network, for host-network pods)"
+// +kubebuilder:validation:XValidation:rule="[has(self.workload), has(self.selector), has(self.external)].filter(b, b).size() == 1",message="exactly one of workload, selector or external must be set"
+// +kubebuilder:validation:XValidation:rule="has(self.ports) || (has(self.external) && has(self.external.hostname))",message="at least one port is required (only an external.hostname backend may omit ports)",fieldPath=".ports",reason="FieldValueRequired"
+// +kubebuilder:validation:XValidation:rule="!has(self.loadBalancer) || (has(self.service) && has(self.service.type) && self.service.type == 'LoadBalancer')",message="only allowed when spec.service.type is LoadBalancer",fieldPath=".loadBalancer",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!has(self.ports) || !self.ports.exists(p, has(p.nodePort)) || (has(self.service) && has(self.service.type) && self.service.type in ['NodePort', 'LoadBalancer'])",message="nodePort is only allowed when spec.service.type is NodePort or LoadBalancer",fieldPath=".ports",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!has(self.hostAccess) || has(self.workload)",message="requires spec.workload (the operator can only set host access on pods it runs)",fieldPath=".hostAccess",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!has(self.secondaryNetworks) || has(self.workload)",message="requires spec.workload (the operator can only attach networks to pods it runs)",fieldPath=".secondaryNetworks",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!has(self.external) || !has(self.external.hostname) || !has(self.service)",message="not allowed with external.hostname (an ExternalName Service has no type, cluster IP or traffic policy)",fieldPath=".service",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!has(self.external) || !has(self.external.hostname) || !has(self.networkPolicy)",message="not allowed with external.hostname (there are no pods to protect)",fieldPath=".networkPolicy",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!has(self.networkPolicy) || !has(self.external)",message="not allowed with an external backend (there are no pods in the cluster to protect)",fieldPath=".networkPolicy",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!has(self.ports) || !has(self.workload) || self.ports.all(p, !has(p.targetPort) || type(p.targetPort) == int || (has(self.workload.ports) && self.workload.ports.exists(w, w.name == p.targetPort)))",message="a named targetPort must match the name of a port in spec.workload.ports",fieldPath=".ports"
+// +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !has(self.ingress.rules) || (has(self.ports) && self.ingress.rules.all(r, r.paths.all(p, !has(p.port) || self.ports.exists(q, q.name == p.port && (!has(q.protocol) || q.protocol == 'TCP')))))",message="paths[].port: must name a TCP port in spec.ports",fieldPath=".ingress.rules"
+// +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !has(self.ingress.defaultBackend) || !has(self.ingress.defaultBackend.port) || (has(self.ports) && self.ports.exists(q, q.name == self.ingress.defaultBackend.port && (!has(q.protocol) || q.protocol == 'TCP')))",message="must name a TCP port in spec.ports",messageExpression="self.ingress.defaultBackend.port + ': must name a TCP port in spec.ports'",fieldPath=".ingress.defaultBackend.port"
+// +kubebuilder:validation:XValidation:rule="!has(self.ingress) || has(self.ports)",message="requires spec.ports (an Ingress routes to a Service port)",fieldPath=".ingress"
+// +kubebuilder:validation:XValidation:rule="!has(self.ingress) || !has(self.ports) || self.ports.exists(p, !has(p.protocol) || p.protocol == 'TCP')",message="requires at least one TCP port in spec.ports",fieldPath=".ingress"
+// +kubebuilder:validation:XValidation:rule="!has(self.secondaryNetworks) || !has(self.workload) || self.secondaryNetworks.all(n, !has(n.ipam) || !has(n.ipam.static) || n.ipam.static.addresses.size() >= (has(self.workload.replicas) ? self.workload.replicas : 1))",message="ipam.static.addresses: needs one address per replica (spec.workload.replicas, default 1): two pods can never share a static address",fieldPath=".secondaryNetworks"
+// +kubebuilder:validation:XValidation:rule="!has(self.hostAccess) || !has(self.hostAccess.hostPorts) || !has(self.workload) || (has(self.workload.ports) && self.hostAccess.hostPorts.all(h, self.workload.ports.exists(w, w.name == h.port)))",message="port: must name a port in spec.workload.ports",fieldPath=".hostAccess.hostPorts"
+// +kubebuilder:validation:XValidation:rule="!has(self.hostAccess) || !has(self.hostAccess.hostNetwork) || !self.hostAccess.hostNetwork || !has(self.hostAccess.hostPorts) || !has(self.workload) || !has(self.workload.ports) || self.hostAccess.hostPorts.all(h, !self.workload.ports.exists(w, w.name == h.port) || self.workload.ports.exists(w, w.name == h.port && w.containerPort == h.hostPort))",message="hostPort: with hostNetwork the host port is the container port; they must be equal",fieldPath=".hostAccess.hostPorts"
+// +kubebuilder:validation:XValidation:rule="!has(self.hostAccess) || !has(self.hostAccess.hostNetwork) || !self.hostAccess.hostNetwork || !has(self.secondaryNetworks)",message="not possible with spec.hostAccess.hostNetwork (the kubelet runs no CNI plugin, so no Multus network, for host-network pods)",fieldPath=".secondaryNetworks",reason="FieldValueForbidden"
 type ExposureSpec struct {
 	// Workload makes the operator run the backend itself as a Deployment.
 	// Exactly one of workload, selector or external is set.
@@ -60,8 +60,8 @@ type ExposureSpec struct {
 	// +listMapKey=name
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=32
-	// +kubebuilder:validation:XValidation:rule="self.all(p, self.exists_one(q, q.port == p.port && (has(q.protocol) ? q.protocol : 'TCP') == (has(p.protocol) ? p.protocol : 'TCP')))",message="spec.ports: each port and protocol pair must be unique"
-	// +kubebuilder:validation:XValidation:rule="self.all(p, !has(p.nodePort) || self.exists_one(q, has(q.nodePort) && q.nodePort == p.nodePort && (has(q.protocol) ? q.protocol : 'TCP') == (has(p.protocol) ? p.protocol : 'TCP')))",message="spec.ports[].nodePort: each nodePort and protocol pair must be unique"
+	// +kubebuilder:validation:XValidation:rule="self.all(p, self.exists_one(q, q.port == p.port && (has(q.protocol) ? q.protocol : 'TCP') == (has(p.protocol) ? p.protocol : 'TCP')))",message="each port and protocol pair must be unique"
+	// +kubebuilder:validation:XValidation:rule="self.all(p, !has(p.nodePort) || self.exists_one(q, has(q.nodePort) && q.nodePort == p.nodePort && (has(q.protocol) ? q.protocol : 'TCP') == (has(p.protocol) ? p.protocol : 'TCP')))",message="each nodePort and protocol pair must be unique"
 	Ports []ServicePort `json:"ports,omitempty"`
 
 	// Service shapes the Service in front of the backend.
@@ -111,7 +111,7 @@ type Workload struct {
 	// Image is the container image to run.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=512
-	// +kubebuilder:validation:XValidation:rule="!self.contains(' ')",message="spec.workload.image: must not contain spaces"
+	// +kubebuilder:validation:XValidation:rule="!self.contains(' ')",message="must not contain spaces"
 	Image string `json:"image"`
 
 	// Replicas is the number of pods. Defaults to 1.
@@ -138,7 +138,7 @@ type Workload struct {
 	// +listType=map
 	// +listMapKey=name
 	// +kubebuilder:validation:MaxItems=32
-	// +kubebuilder:validation:XValidation:rule="self.all(p, self.exists_one(q, q.containerPort == p.containerPort && (has(q.protocol) ? q.protocol : 'TCP') == (has(p.protocol) ? p.protocol : 'TCP')))",message="spec.workload.ports: each containerPort and protocol pair must be unique"
+	// +kubebuilder:validation:XValidation:rule="self.all(p, self.exists_one(q, q.containerPort == p.containerPort && (has(q.protocol) ? q.protocol : 'TCP') == (has(p.protocol) ? p.protocol : 'TCP')))",message="each containerPort and protocol pair must be unique"
 	Ports []ContainerPort `json:"ports,omitempty"`
 
 	// Env sets environment variables in the container.
@@ -180,13 +180,13 @@ type Workload struct {
 	// the operator selects pods by.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=32
-	// +kubebuilder:validation:XValidation:rule="!self.exists(k, k.startsWith('exposure.dev/') || k.startsWith('app.kubernetes.io/'))",message="spec.workload.podLabels: keys under exposure.dev/ and app.kubernetes.io/ are reserved for the operator"
+	// +kubebuilder:validation:XValidation:rule="!self.exists(k, k.startsWith('exposure.dev/') || k.startsWith('app.kubernetes.io/'))",message="keys under exposure.dev/ and app.kubernetes.io/ are reserved for the operator"
 	PodLabels map[string]string `json:"podLabels,omitempty"`
 
 	// PodAnnotations are extra annotations on the pods.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=32
-	// +kubebuilder:validation:XValidation:rule="!self.exists(k, k == 'k8s.v1.cni.cncf.io/networks')",message="spec.workload.podAnnotations: k8s.v1.cni.cncf.io/networks is set from spec.secondaryNetworks"
+	// +kubebuilder:validation:XValidation:rule="!self.exists(k, k == 'k8s.v1.cni.cncf.io/networks')",message="k8s.v1.cni.cncf.io/networks is set from spec.secondaryNetworks"
 	PodAnnotations map[string]string `json:"podAnnotations,omitempty"`
 }
 
@@ -198,7 +198,7 @@ type ContainerPort struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=15
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`
-	// +kubebuilder:validation:XValidation:rule="self.matches('[a-z]') && !self.contains('--')",message="spec.workload.ports[].name: must contain a letter and no double dash (IANA service name)"
+	// +kubebuilder:validation:XValidation:rule="self.matches('[a-z]') && !self.contains('--')",message="must contain a letter and no double dash (IANA service name)"
 	Name string `json:"name"`
 
 	// ContainerPort is the port number inside the container.
@@ -224,7 +224,7 @@ const (
 
 // ExternalBackend is a backend outside the cluster. Exactly one of addresses
 // or hostname is set.
-// +kubebuilder:validation:XValidation:rule="has(self.addresses) != has(self.hostname)",message="spec.external: exactly one of addresses or hostname must be set"
+// +kubebuilder:validation:XValidation:rule="has(self.addresses) != has(self.hostname)",message="exactly one of addresses or hostname must be set"
 type ExternalBackend struct {
 	// Addresses are the backend's IP addresses. The operator writes them as
 	// a discovery.k8s.io/v1 EndpointSlice behind a selectorless Service.
@@ -246,8 +246,8 @@ type ExternalBackend struct {
 
 // EndpointIP is a routable IP address of a backend.
 // +kubebuilder:validation:MaxLength=45
-// +kubebuilder:validation:XValidation:rule="isIP(self)",message="spec.external.addresses[]: must be a valid IP address"
-// +kubebuilder:validation:XValidation:rule="!isIP(self) || (!ip(self).isLoopback() && !ip(self).isLinkLocalUnicast() && !ip(self).isLinkLocalMulticast() && !ip(self).isUnspecified())",message="spec.external.addresses[]: must not be a loopback, link-local or unspecified address"
+// +kubebuilder:validation:XValidation:rule="isIP(self)",message="must be a valid IP address"
+// +kubebuilder:validation:XValidation:rule="!isIP(self) || (!ip(self).isLoopback() && !ip(self).isLinkLocalUnicast() && !ip(self).isLinkLocalMulticast() && !ip(self).isUnspecified())",message="must not be a loopback, link-local or unspecified address"
 type EndpointIP string
 
 // ServicePort is a port the Service offers.
@@ -258,7 +258,7 @@ type ServicePort struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=15
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`
-	// +kubebuilder:validation:XValidation:rule="self.matches('[a-z]') && !self.contains('--')",message="spec.ports[].name: must contain a letter and no double dash (IANA service name)"
+	// +kubebuilder:validation:XValidation:rule="self.matches('[a-z]') && !self.contains('--')",message="must contain a letter and no double dash (IANA service name)"
 	Name string `json:"name"`
 
 	// Port is the port the Service listens on.
@@ -276,7 +276,7 @@ type ServicePort struct {
 	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:MaxLength=15
 	// +kubebuilder:validation:Pattern=`^([0-9]+-)*[0-9]*[a-z][a-z0-9]*(-[a-z0-9]+)*$`
-	// +kubebuilder:validation:XValidation:rule="type(self) != int || (self >= 1 && self <= 65535)",message="spec.ports[].targetPort: must be a port number in 1-65535 or a port name"
+	// +kubebuilder:validation:XValidation:rule="type(self) != int || (self >= 1 && self <= 65535)",message="must be a port number in 1-65535 or a port name"
 	TargetPort *intstr.IntOrString `json:"targetPort,omitempty"`
 
 	// Protocol is TCP, UDP or SCTP. Defaults to TCP.
@@ -284,10 +284,14 @@ type ServicePort struct {
 	Protocol Protocol `json:"protocol,omitempty"`
 
 	// NodePort fixes the port opened on every node (NodePort and
-	// LoadBalancer Services only). Left out, the API server picks one.
+	// LoadBalancer Services only). Left out, the API server picks one. It
+	// must lie in the cluster's node-port range (kube-apiserver
+	// --service-node-port-range, 30000-32767 unless the admin set another):
+	// the API server refuses a port outside it, and the Exposure reports
+	// that refusal as Stalled with reason ApplyFailed.
 	// +optional
-	// +kubebuilder:validation:Minimum=30000
-	// +kubebuilder:validation:Maximum=32767
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
 	NodePort *int32 `json:"nodePort,omitempty"`
 
 	// AppProtocol hints the application protocol (e.g. http, https,
@@ -314,11 +318,11 @@ const (
 )
 
 // ServiceOptions shapes the Service.
-// +kubebuilder:validation:XValidation:rule="!has(self.clusterIP) || !has(self.type) || self.type != 'Headless'",message="spec.service.clusterIP: not allowed with type Headless (a headless Service has no cluster IP)"
-// +kubebuilder:validation:XValidation:rule="!has(self.externalTrafficPolicy) || (has(self.type) && self.type in ['NodePort', 'LoadBalancer'])",message="spec.service.externalTrafficPolicy: only allowed with type NodePort or LoadBalancer"
-// +kubebuilder:validation:XValidation:rule="!has(self.sessionAffinityTimeoutSeconds) || (has(self.sessionAffinity) && self.sessionAffinity == 'ClientIP')",message="spec.service.sessionAffinityTimeoutSeconds: only allowed with sessionAffinity ClientIP"
-// +kubebuilder:validation:XValidation:rule="!has(self.sessionAffinity) || self.sessionAffinity == 'None' || !has(self.type) || self.type != 'Headless'",message="spec.service.sessionAffinity: ClientIP is not possible with type Headless (clients connect to pods directly)"
-// +kubebuilder:validation:XValidation:rule="!has(self.ipFamilyPolicy) || !has(self.clusterIP) || self.ipFamilyPolicy == 'SingleStack'",message="spec.service.ipFamilyPolicy: a fixed clusterIP is a single address, so only SingleStack fits"
+// +kubebuilder:validation:XValidation:rule="!has(self.clusterIP) || !has(self.type) || self.type != 'Headless'",message="not allowed with type Headless (a headless Service has no cluster IP)",fieldPath=".clusterIP",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!has(self.externalTrafficPolicy) || (has(self.type) && self.type in ['NodePort', 'LoadBalancer'])",message="only allowed with type NodePort or LoadBalancer",fieldPath=".externalTrafficPolicy",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!has(self.sessionAffinityTimeoutSeconds) || (has(self.sessionAffinity) && self.sessionAffinity == 'ClientIP')",message="only allowed with sessionAffinity ClientIP",fieldPath=".sessionAffinityTimeoutSeconds",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!has(self.sessionAffinity) || self.sessionAffinity == 'None' || !has(self.type) || self.type != 'Headless'",message="ClientIP is not possible with type Headless (clients connect to pods directly)",fieldPath=".sessionAffinity",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!has(self.ipFamilyPolicy) || !has(self.clusterIP) || self.ipFamilyPolicy == 'SingleStack'",message="a fixed clusterIP is a single address, so only SingleStack fits",fieldPath=".ipFamilyPolicy"
 type ServiceOptions struct {
 	// Type is ClusterIP (the default), Headless (DNS names the pods
 	// directly, no virtual IP), NodePort or LoadBalancer.
@@ -329,7 +333,7 @@ type ServiceOptions struct {
 	// cluster's service range. Left out, the API server picks one.
 	// +optional
 	// +kubebuilder:validation:MaxLength=45
-	// +kubebuilder:validation:XValidation:rule="isIP(self) && !ip(self).isUnspecified()",message="spec.service.clusterIP: must be a valid IP address"
+	// +kubebuilder:validation:XValidation:rule="isIP(self) && !ip(self).isUnspecified()",message="must be a valid IP address"
 	ClusterIP string `json:"clusterIP,omitempty"`
 
 	// SessionAffinity is None (the default) or ClientIP, which sends each
@@ -370,8 +374,8 @@ type ServiceOptions struct {
 
 // AddressRange is a single IP, a CIDR, or a range "first-last" of one family.
 // +kubebuilder:validation:MaxLength=91
-// +kubebuilder:validation:XValidation:rule="isIP(self) || isCIDR(self) || (self.split('-').size() == 2 && isIP(self.split('-')[0]) && isIP(self.split('-')[1]) && ip(self.split('-')[0]).family() == ip(self.split('-')[1]).family())",message="spec.loadBalancer.addresses[]: must be an IP address, a CIDR (192.168.50.0/28) or a range of one family (192.168.50.20-192.168.50.30)"
-// +kubebuilder:validation:XValidation:rule="!(self.split('-').size() == 2 && isIP(self.split('-')[0]) && isIP(self.split('-')[1]) && ip(self.split('-')[0]).family() == 4 && ip(self.split('-')[1]).family() == 4) || int(self.split('-')[0].split('.')[0]) * 16777216 + int(self.split('-')[0].split('.')[1]) * 65536 + int(self.split('-')[0].split('.')[2]) * 256 + int(self.split('-')[0].split('.')[3]) <= int(self.split('-')[1].split('.')[0]) * 16777216 + int(self.split('-')[1].split('.')[1]) * 65536 + int(self.split('-')[1].split('.')[2]) * 256 + int(self.split('-')[1].split('.')[3])",message="spec.loadBalancer.addresses[]: a range must run from the lower to the higher address"
+// +kubebuilder:validation:XValidation:rule="isIP(self) || isCIDR(self) || (self.split('-').size() == 2 && isIP(self.split('-')[0]) && isIP(self.split('-')[1]) && ip(self.split('-')[0]).family() == ip(self.split('-')[1]).family())",message="must be an IP address, a CIDR (192.168.50.0/28) or a range of one family (192.168.50.20-192.168.50.30)"
+// +kubebuilder:validation:XValidation:rule="!(self.split('-').size() == 2 && isIP(self.split('-')[0]) && isIP(self.split('-')[1]) && ip(self.split('-')[0]).family() == 4 && ip(self.split('-')[1]).family() == 4) || int(self.split('-')[0].split('.')[0]) * 16777216 + int(self.split('-')[0].split('.')[1]) * 65536 + int(self.split('-')[0].split('.')[2]) * 256 + int(self.split('-')[0].split('.')[3]) <= int(self.split('-')[1].split('.')[0]) * 16777216 + int(self.split('-')[1].split('.')[1]) * 65536 + int(self.split('-')[1].split('.')[2]) * 256 + int(self.split('-')[1].split('.')[3])",message="a range must run from the lower to the higher address"
 type AddressRange string
 
 // Advertisement is how MetalLB announces an address.
@@ -388,17 +392,17 @@ const (
 // alone for a fixed address from the cluster's pools, pool to name an
 // administrator's MetalLB pool, or addresses to have the operator create a
 // pool for this Exposure alone.
-// +kubebuilder:validation:XValidation:rule="!(has(self.pool) && has(self.addresses))",message="spec.loadBalancer: pool and addresses are mutually exclusive (name an existing pool, or give addresses for a new one)"
-// +kubebuilder:validation:XValidation:rule="!has(self.advertisement) || has(self.addresses)",message="spec.loadBalancer.advertisement: only allowed with addresses (the pool the operator creates is announced this way)"
-// +kubebuilder:validation:XValidation:rule="!has(self.ip) || !has(self.addresses) || !isIP(self.ip) || self.addresses.exists(a, isCIDR(a) ? cidr(a).containsIP(self.ip) : (isIP(a) ? ip(a) == ip(self.ip) : (a.split('-').size() == 2 && isIP(a.split('-')[0]) && isIP(a.split('-')[1]) && ip(a.split('-')[0]).family() == ip(self.ip).family() && ip(a.split('-')[1]).family() == ip(self.ip).family() && (ip(self.ip).family() == 6 || ((int(a.split('-')[0].split('.')[0]) * 16777216 + int(a.split('-')[0].split('.')[1]) * 65536 + int(a.split('-')[0].split('.')[2]) * 256 + int(a.split('-')[0].split('.')[3])) <= (int(self.ip.split('.')[0]) * 16777216 + int(self.ip.split('.')[1]) * 65536 + int(self.ip.split('.')[2]) * 256 + int(self.ip.split('.')[3])) && (int(self.ip.split('.')[0]) * 16777216 + int(self.ip.split('.')[1]) * 65536 + int(self.ip.split('.')[2]) * 256 + int(self.ip.split('.')[3])) <= (int(a.split('-')[1].split('.')[0]) * 16777216 + int(a.split('-')[1].split('.')[1]) * 65536 + int(a.split('-')[1].split('.')[2]) * 256 + int(a.split('-')[1].split('.')[3])))))))",message="spec.loadBalancer.ip: must lie inside spec.loadBalancer.addresses"
-// +kubebuilder:validation:XValidation:rule="!has(self.loadBalancerClass) || (!has(self.pool) && !has(self.addresses) && !has(self.ip))",message="spec.loadBalancer.loadBalancerClass: another load-balancer implementation ignores MetalLB's ip, pool and addresses; leave them out"
+// +kubebuilder:validation:XValidation:rule="!(has(self.pool) && has(self.addresses))",message="pool and addresses are mutually exclusive (name an existing pool, or give addresses for a new one)",fieldPath=".addresses",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!has(self.advertisement) || has(self.addresses)",message="only allowed with addresses (the pool the operator creates is announced this way)",fieldPath=".advertisement",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!has(self.ip) || !has(self.addresses) || !isIP(self.ip) || self.addresses.exists(a, isCIDR(a) ? cidr(a).containsIP(self.ip) : (isIP(a) ? ip(a) == ip(self.ip) : (a.split('-').size() == 2 && isIP(a.split('-')[0]) && isIP(a.split('-')[1]) && ip(a.split('-')[0]).family() == ip(self.ip).family() && ip(a.split('-')[1]).family() == ip(self.ip).family() && (ip(self.ip).family() == 6 || ((int(a.split('-')[0].split('.')[0]) * 16777216 + int(a.split('-')[0].split('.')[1]) * 65536 + int(a.split('-')[0].split('.')[2]) * 256 + int(a.split('-')[0].split('.')[3])) <= (int(self.ip.split('.')[0]) * 16777216 + int(self.ip.split('.')[1]) * 65536 + int(self.ip.split('.')[2]) * 256 + int(self.ip.split('.')[3])) && (int(self.ip.split('.')[0]) * 16777216 + int(self.ip.split('.')[1]) * 65536 + int(self.ip.split('.')[2]) * 256 + int(self.ip.split('.')[3])) <= (int(a.split('-')[1].split('.')[0]) * 16777216 + int(a.split('-')[1].split('.')[1]) * 65536 + int(a.split('-')[1].split('.')[2]) * 256 + int(a.split('-')[1].split('.')[3])))))))",message="must lie inside spec.loadBalancer.addresses",messageExpression="self.ip + ' must lie inside spec.loadBalancer.addresses (' + self.addresses.join(', ') + ')'",fieldPath=".ip"
+// +kubebuilder:validation:XValidation:rule="!has(self.loadBalancerClass) || (!has(self.pool) && !has(self.addresses) && !has(self.ip))",message="another load-balancer implementation ignores MetalLB's ip, pool and addresses; leave them out",fieldPath=".loadBalancerClass",reason="FieldValueForbidden"
 type LoadBalancerOptions struct {
 	// IP is the fixed address to ask for (MetalLB's
 	// metallb.io/loadBalancerIPs annotation; spec.loadBalancerIP, deprecated
 	// upstream, is never set). With addresses, it must lie inside them.
 	// +optional
 	// +kubebuilder:validation:MaxLength=45
-	// +kubebuilder:validation:XValidation:rule="isIP(self) && ip(self).isGlobalUnicast()",message="spec.loadBalancer.ip: must be a valid unicast IP address"
+	// +kubebuilder:validation:XValidation:rule="isIP(self) && ip(self).isGlobalUnicast()",message="must be a valid unicast IP address"
 	IP string `json:"ip,omitempty"`
 
 	// Pool names an existing MetalLB IPAddressPool to take the address
@@ -431,7 +435,7 @@ type LoadBalancerOptions struct {
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=49
-	// +kubebuilder:validation:items:XValidation:rule="isCIDR(self)",message="spec.loadBalancer.sourceRanges[]: must be a CIDR such as 10.0.0.0/8"
+	// +kubebuilder:validation:items:XValidation:rule="isCIDR(self)",message="must be a CIDR such as 10.0.0.0/8"
 	SourceRanges []string `json:"sourceRanges,omitempty"`
 
 	// LoadBalancerClass selects a load-balancer implementation other than
@@ -461,7 +465,7 @@ type HostAccess struct {
 	// +listType=map
 	// +listMapKey=port
 	// +kubebuilder:validation:MaxItems=16
-	// +kubebuilder:validation:XValidation:rule="self.all(h, self.exists_one(o, o.hostPort == h.hostPort))",message="spec.hostAccess.hostPorts[].hostPort: each host port may be used once"
+	// +kubebuilder:validation:XValidation:rule="self.all(h, self.exists_one(o, o.hostPort == h.hostPort))",message="each host port may be used once"
 	HostPorts []HostPort `json:"hostPorts,omitempty"`
 }
 
@@ -479,12 +483,12 @@ type HostPort struct {
 }
 
 // IngressOptions describes the HTTP front door.
-// +kubebuilder:validation:XValidation:rule="has(self.rules) || has(self.defaultBackend)",message="spec.ingress: needs rules or a defaultBackend"
-// +kubebuilder:validation:XValidation:rule="!has(self.tls) || !has(self.tls.hosts) || (has(self.rules) && self.tls.hosts.all(h, self.rules.exists(r, has(r.host) && r.host == h)))",message="spec.ingress.tls.hosts: each host must be the host of a rule in spec.ingress.rules"
-// +kubebuilder:validation:XValidation:rule="!has(self.tls) || (has(self.rules) && self.rules.exists(r, has(r.host)))",message="spec.ingress.tls: needs at least one rule with a host (a certificate names hosts)"
-// +kubebuilder:validation:XValidation:rule="!has(self.rewriteTarget) || !self.rewriteTarget.matches('[$][0-9]') || (has(self.rules) && self.rules.exists(r, r.paths.exists(p, p.path.contains('('))))",message="spec.ingress.rewriteTarget: refers to a capture group ($1...) but no path in spec.ingress.rules has one; write the path as a regular expression such as /shop(/|$)(.*)"
-// +kubebuilder:validation:XValidation:rule="!has(self.rules) || self.rules.all(r, self.rules.exists_one(o, has(o.host) == has(r.host) && (!has(o.host) || o.host == r.host)))",message="spec.ingress.rules: each host may appear in one rule only; list its paths together"
-// +kubebuilder:validation:XValidation:rule="!has(self.sslRedirect) || !self.sslRedirect || has(self.tls)",message="spec.ingress.sslRedirect: redirecting to HTTPS needs spec.ingress.tls"
+// +kubebuilder:validation:XValidation:rule="has(self.rules) || has(self.defaultBackend)",message="needs rules or a defaultBackend"
+// +kubebuilder:validation:XValidation:rule="!has(self.tls) || !has(self.tls.hosts) || (has(self.rules) && self.tls.hosts.all(h, self.rules.exists(r, has(r.host) && r.host == h)))",message="each host must be the host of a rule in spec.ingress.rules",fieldPath=".tls.hosts"
+// +kubebuilder:validation:XValidation:rule="!has(self.tls) || (has(self.rules) && self.rules.exists(r, has(r.host)))",message="needs at least one rule with a host (a certificate names hosts)",fieldPath=".tls"
+// +kubebuilder:validation:XValidation:rule="!has(self.rewriteTarget) || !self.rewriteTarget.matches('[$][0-9]') || (has(self.rules) && self.rules.exists(r, r.paths.exists(p, p.path.contains('('))))",message="refers to a capture group ($1...) but no path in spec.ingress.rules has one; write the path as a regular expression such as /shop(/|$)(.*)",fieldPath=".rewriteTarget"
+// +kubebuilder:validation:XValidation:rule="!has(self.rules) || self.rules.all(r, self.rules.exists_one(o, has(o.host) == has(r.host) && (!has(o.host) || o.host == r.host)))",message="each host may appear in one rule only; list its paths together",fieldPath=".rules"
+// +kubebuilder:validation:XValidation:rule="!has(self.sslRedirect) || !self.sslRedirect || has(self.tls)",message="redirecting to HTTPS needs spec.ingress.tls",fieldPath=".sslRedirect",reason="FieldValueForbidden"
 type IngressOptions struct {
 	// ClassName is the IngressClass to use. Left out, the cluster's default
 	// IngressClass applies (ingressClassName is then not written).
@@ -537,9 +541,9 @@ type IngressOptions struct {
 	// the annotations the fields above produce.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=32
-	// +kubebuilder:validation:XValidation:rule="self.all(k, k.size() <= 253 && k.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$'))",message="spec.ingress.annotations: keys must be valid annotation names (optional DNS prefix, then a name)"
-	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.lowerAscii().contains('snippet'))",message="spec.ingress.annotations: snippet annotations inject raw configuration into a shared ingress controller and are refused"
-	// +kubebuilder:validation:XValidation:rule="self.all(k, self[k].size() <= 4096)",message="spec.ingress.annotations: values are limited to 4096 characters"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.size() <= 253 && k.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$'))",message="keys must be valid annotation names (optional DNS prefix, then a name)"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.lowerAscii().contains('snippet'))",message="snippet annotations inject raw configuration into a shared ingress controller and are refused"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, self[k].size() <= 4096)",message="values are limited to 4096 characters"
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
@@ -555,12 +559,12 @@ type IngressRule struct {
 	// Paths are the URL paths of this host and the port each goes to.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=32
-	// +kubebuilder:validation:XValidation:rule="self.all(p, self.exists_one(q, q.path == p.path))",message="spec.ingress.rules[].paths: each path may appear once per host"
+	// +kubebuilder:validation:XValidation:rule="self.all(p, self.exists_one(q, q.path == p.path))",message="each path may appear once per host"
 	Paths []IngressPath `json:"paths"`
 }
 
 // IngressPath routes one URL path to a Service port.
-// +kubebuilder:validation:XValidation:rule="!has(self.pathType) || self.pathType == 'ImplementationSpecific' || !self.path.matches('[()\\\\[\\\\]*+?|^$]')",message="spec.ingress.rules[].paths[].path: a regular-expression path needs pathType ImplementationSpecific (or leave pathType out)"
+// +kubebuilder:validation:XValidation:rule="!has(self.pathType) || self.pathType == 'ImplementationSpecific' || !self.path.matches('[()\\\\[\\\\]*+?|^$]')",message="a regular-expression path needs pathType ImplementationSpecific (or leave pathType out)",messageExpression="self.path + ' is a regular expression: it needs pathType ImplementationSpecific (or leave pathType out)'",fieldPath=".path"
 type IngressPath struct {
 	// Path is matched against the request's URL path; it starts with "/".
 	// It may be a regular expression with capture groups for rewriteTarget.
@@ -596,7 +600,7 @@ type IngressBackend struct {
 
 // IngressTLS says where the certificate comes from: exactly one of
 // secretName, selfSigned or certManager.
-// +kubebuilder:validation:XValidation:rule="[has(self.secretName), has(self.selfSigned) && self.selfSigned, has(self.certManager)].filter(b, b).size() == 1",message="spec.ingress.tls: exactly one of secretName, selfSigned: true or certManager must be set"
+// +kubebuilder:validation:XValidation:rule="[has(self.secretName), has(self.selfSigned) && self.selfSigned, has(self.certManager)].filter(b, b).size() == 1",message="exactly one of secretName, selfSigned: true or certManager must be set"
 type IngressTLS struct {
 	// SecretName is an existing kubernetes.io/tls Secret in this namespace.
 	// +optional
@@ -651,8 +655,8 @@ type NetworkPolicyOptions struct {
 	// limits, so a CEL check on them exceeds the apiserver's cost budget.)
 	// +optional
 	// +kubebuilder:validation:MaxItems=32
-	// +kubebuilder:validation:items:XValidation:rule="has(self.podSelector) || has(self.namespaceSelector) || has(self.ipBlock)",message="spec.networkPolicy.allowFrom[]: set podSelector, namespaceSelector or ipBlock"
-	// +kubebuilder:validation:items:XValidation:rule="!has(self.ipBlock) || (!has(self.podSelector) && !has(self.namespaceSelector))",message="spec.networkPolicy.allowFrom[]: an ipBlock peer takes no podSelector or namespaceSelector"
+	// +kubebuilder:validation:items:XValidation:rule="has(self.podSelector) || has(self.namespaceSelector) || has(self.ipBlock)",message="set podSelector, namespaceSelector or ipBlock"
+	// +kubebuilder:validation:items:XValidation:rule="!has(self.ipBlock) || (!has(self.podSelector) && !has(self.namespaceSelector))",message="an ipBlock peer takes no podSelector or namespaceSelector"
 	AllowFrom []networkingv1.NetworkPolicyPeer `json:"allowFrom,omitempty"`
 }
 
@@ -671,16 +675,16 @@ const (
 // SecondaryNetwork attaches the pods to one extra network: either one the
 // operator defines (type and its fields) or an existing
 // NetworkAttachmentDefinition in this namespace.
-// +kubebuilder:validation:XValidation:rule="has(self.type) != has(self.networkAttachmentDefinition)",message="spec.secondaryNetworks[]: exactly one of type or networkAttachmentDefinition must be set"
-// +kubebuilder:validation:XValidation:rule="!has(self.networkAttachmentDefinition) || (!has(self.device) && !has(self.master) && !has(self.bridge) && !has(self.mode) && !has(self.ipam) && !has(self.mtu))",message="spec.secondaryNetworks[]: a networkAttachmentDefinition reference takes no device, master, bridge, mode, mtu or ipam"
-// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'host-device' || has(self.device)",message="spec.secondaryNetworks[].device: required for type host-device"
-// +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['macvlan', 'ipvlan']) || has(self.master)",message="spec.secondaryNetworks[].master: required for type macvlan and ipvlan"
-// +kubebuilder:validation:XValidation:rule="!has(self.mtu) || !has(self.type) || self.type != 'host-device'",message="spec.secondaryNetworks[].mtu: host-device moves the NIC as it is; it takes no mtu"
-// +kubebuilder:validation:XValidation:rule="!has(self.device) || (has(self.type) && self.type == 'host-device')",message="spec.secondaryNetworks[].device: only for type host-device"
-// +kubebuilder:validation:XValidation:rule="!has(self.master) || (has(self.type) && self.type in ['macvlan', 'ipvlan'])",message="spec.secondaryNetworks[].master: only for type macvlan and ipvlan"
-// +kubebuilder:validation:XValidation:rule="!has(self.bridge) || (has(self.type) && self.type == 'bridge')",message="spec.secondaryNetworks[].bridge: only for type bridge"
-// +kubebuilder:validation:XValidation:rule="!has(self.mode) || (has(self.type) && ((self.type == 'macvlan' && self.mode in ['bridge', 'private', 'vepa', 'passthru']) || (self.type == 'ipvlan' && self.mode in ['l2', 'l3', 'l3s'])))",message="spec.secondaryNetworks[].mode: macvlan takes bridge, private, vepa or passthru; ipvlan takes l2, l3 or l3s; other types take none"
-// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'host-device' || !has(self.ipam) || !has(self.ipam.static) || size(self.ipam.static.addresses) == 1",message="spec.secondaryNetworks[].ipam.static.addresses: a host-device moves one NIC into one pod, so exactly one address"
+// +kubebuilder:validation:XValidation:rule="has(self.type) != has(self.networkAttachmentDefinition)",message="exactly one of type or networkAttachmentDefinition must be set"
+// +kubebuilder:validation:XValidation:rule="!has(self.networkAttachmentDefinition) || (!has(self.device) && !has(self.master) && !has(self.bridge) && !has(self.mode) && !has(self.ipam) && !has(self.mtu))",message="a networkAttachmentDefinition reference takes no device, master, bridge, mode, mtu or ipam"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'host-device' || has(self.device)",message="required for type host-device",fieldPath=".device",reason="FieldValueRequired"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['macvlan', 'ipvlan']) || has(self.master)",message="required for type macvlan and ipvlan",fieldPath=".master",reason="FieldValueRequired"
+// +kubebuilder:validation:XValidation:rule="!has(self.mtu) || !has(self.type) || self.type != 'host-device'",message="host-device moves the NIC as it is; it takes no mtu",fieldPath=".mtu",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!has(self.device) || (has(self.type) && self.type == 'host-device')",message="only for type host-device",fieldPath=".device",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!has(self.master) || (has(self.type) && self.type in ['macvlan', 'ipvlan'])",message="only for type macvlan and ipvlan",fieldPath=".master",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!has(self.bridge) || (has(self.type) && self.type == 'bridge')",message="only for type bridge",fieldPath=".bridge",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!has(self.mode) || (has(self.type) && ((self.type == 'macvlan' && self.mode in ['bridge', 'private', 'vepa', 'passthru']) || (self.type == 'ipvlan' && self.mode in ['l2', 'l3', 'l3s'])))",message="macvlan takes bridge, private, vepa or passthru; ipvlan takes l2, l3 or l3s; other types take none",fieldPath=".mode"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'host-device' || !has(self.ipam) || !has(self.ipam.static) || size(self.ipam.static.addresses) == 1",message="a host-device moves one NIC into one pod, so exactly one address",fieldPath=".ipam.static.addresses"
 type SecondaryNetwork struct {
 	// Name identifies the network; the NetworkAttachmentDefinition is
 	// named <exposure>-<name> and the status reports addresses under it.
@@ -747,7 +751,7 @@ type SecondaryNetwork struct {
 
 // IPAM is how a secondary network assigns addresses: exactly one of static,
 // whereabouts, dhcp or hostLocal.
-// +kubebuilder:validation:XValidation:rule="[has(self.static), has(self.whereabouts), has(self.dhcp) && self.dhcp, has(self.hostLocal)].filter(b, b).size() == 1",message="spec.secondaryNetworks[].ipam: exactly one of static, whereabouts, dhcp: true or hostLocal must be set"
+// +kubebuilder:validation:XValidation:rule="[has(self.static), has(self.whereabouts), has(self.dhcp) && self.dhcp, has(self.hostLocal)].filter(b, b).size() == 1",message="exactly one of static, whereabouts, dhcp: true or hostLocal must be set"
 type IPAM struct {
 	// Static gives each pod one of these addresses, in replica order.
 	// +optional
@@ -775,50 +779,50 @@ type StaticIPAM struct {
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=49
-	// +kubebuilder:validation:items:XValidation:rule="isCIDR(self)",message="spec.secondaryNetworks[].ipam.static.addresses[]: must be an address with its prefix length, such as 192.168.51.10/24"
+	// +kubebuilder:validation:items:XValidation:rule="isCIDR(self)",message="must be an address with its prefix length, such as 192.168.51.10/24"
 	Addresses []string `json:"addresses"`
 
 	// Gateway is the default gateway on this network.
 	// +optional
 	// +kubebuilder:validation:MaxLength=45
-	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="spec.secondaryNetworks[].ipam.static.gateway: must be an IP address"
+	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="must be an IP address"
 	Gateway string `json:"gateway,omitempty"`
 }
 
 // RangeIPAM hands out addresses from a range.
-// +kubebuilder:validation:XValidation:rule="!has(self.rangeStart) || !isCIDR(self.range) || !isIP(self.rangeStart) || cidr(self.range).containsIP(self.rangeStart)",message="spec.secondaryNetworks[].ipam.(whereabouts|hostLocal).rangeStart: must lie inside range"
-// +kubebuilder:validation:XValidation:rule="!has(self.rangeEnd) || !isCIDR(self.range) || !isIP(self.rangeEnd) || cidr(self.range).containsIP(self.rangeEnd)",message="spec.secondaryNetworks[].ipam.(whereabouts|hostLocal).rangeEnd: must lie inside range"
+// +kubebuilder:validation:XValidation:rule="!has(self.rangeStart) || !isCIDR(self.range) || !isIP(self.rangeStart) || cidr(self.range).containsIP(self.rangeStart)",message="must lie inside range",messageExpression="self.rangeStart + ' must lie inside range ' + self.range",fieldPath=".rangeStart"
+// +kubebuilder:validation:XValidation:rule="!has(self.rangeEnd) || !isCIDR(self.range) || !isIP(self.rangeEnd) || cidr(self.range).containsIP(self.rangeEnd)",message="must lie inside range",messageExpression="self.rangeEnd + ' must lie inside range ' + self.range",fieldPath=".rangeEnd"
 type RangeIPAM struct {
 	// Range is the CIDR to assign from.
 	// +kubebuilder:validation:MaxLength=49
-	// +kubebuilder:validation:XValidation:rule="isCIDR(self)",message="spec.secondaryNetworks[].ipam.(whereabouts|hostLocal).range: must be a CIDR such as 192.168.52.0/24"
+	// +kubebuilder:validation:XValidation:rule="isCIDR(self)",message="must be a CIDR such as 192.168.52.0/24"
 	Range string `json:"range"`
 
 	// RangeStart is the first address to hand out. Defaults to the first
 	// usable address of range.
 	// +optional
 	// +kubebuilder:validation:MaxLength=45
-	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="spec.secondaryNetworks[].ipam.(whereabouts|hostLocal).rangeStart: must be an IP address"
+	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="must be an IP address"
 	RangeStart string `json:"rangeStart,omitempty"`
 
 	// RangeEnd is the last address to hand out. Defaults to the last usable
 	// address of range.
 	// +optional
 	// +kubebuilder:validation:MaxLength=45
-	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="spec.secondaryNetworks[].ipam.(whereabouts|hostLocal).rangeEnd: must be an IP address"
+	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="must be an IP address"
 	RangeEnd string `json:"rangeEnd,omitempty"`
 
 	// Exclude are CIDRs inside range that are never handed out.
 	// +optional
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:validation:items:MaxLength=49
-	// +kubebuilder:validation:items:XValidation:rule="isCIDR(self)",message="spec.secondaryNetworks[].ipam.(whereabouts|hostLocal).exclude[]: must be a CIDR"
+	// +kubebuilder:validation:items:XValidation:rule="isCIDR(self)",message="must be a CIDR"
 	Exclude []string `json:"exclude,omitempty"`
 
 	// Gateway is the default gateway on this network.
 	// +optional
 	// +kubebuilder:validation:MaxLength=45
-	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="spec.secondaryNetworks[].ipam.(whereabouts|hostLocal).gateway: must be an IP address"
+	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="must be an IP address"
 	Gateway string `json:"gateway,omitempty"`
 }
 
@@ -904,6 +908,18 @@ type ExposureAddress struct {
 	// Node is the node whose address a NodePort address is.
 	// +optional
 	Node string `json:"node,omitempty"`
+
+	// Interface is the network interface inside the pod that holds a
+	// secondary-network address (e.g. net1), as the pod's Multus
+	// network-status annotation reports it.
+	// +optional
+	Interface string `json:"interface,omitempty"`
+
+	// NetworkAttachmentDefinition is the namespace/name of the Multus
+	// NetworkAttachmentDefinition a secondary-network address comes from,
+	// as the pod's network-status annotation reports it.
+	// +optional
+	NetworkAttachmentDefinition string `json:"networkAttachmentDefinition,omitempty"`
 }
 
 // ResourceStatus is one object the operator manages for this Exposure.

@@ -42,7 +42,15 @@ func TestOfflineValidatorAgreesWithTheAPIServer(t *testing.T) {
 			continue
 		}
 		if !strings.Contains(errs.ToAggregate().Error(), strings.TrimSuffix(tc.want, ": Duplicate value")) {
-			t.Errorf("%s: offline errors %q do not name %q", tc.name, errs.ToAggregate().Error(), tc.want)
+			t.Errorf("%s: offline errors %q do not say %q", tc.name, errs.ToAggregate().Error(), tc.want)
+		}
+		for _, e := range errs {
+			if strings.Contains(e.Detail, "some validation rules were not checked") {
+				continue
+			}
+			if got := causeField(e.Field, e.Detail); got != tc.field {
+				t.Errorf("%s: offline error %q names the field %q, want %q", tc.name, e.Error(), got, tc.field)
+			}
 		}
 	}
 }

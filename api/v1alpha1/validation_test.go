@@ -94,16 +94,27 @@ func create(ctx context.Context, ns string, u *unstructured.Unstructured) error 
 
 // causes lists what the apiserver said was wrong, one "field: message" each.
 func causes(err error) []string {
+	var out []string
+	for _, c := range statusCauses(err) {
+		out = append(out, c.Field+": "+c.Message)
+	}
+	return out
+}
+
+// statusCauses are the refusal's StatusDetails.Causes, without the note
+// that CEL waits for the schema errors; an error without causes is one
+// cause with no field.
+func statusCauses(err error) []metav1.StatusCause {
 	var status apierrors.APIStatus
 	if !errors.As(err, &status) || status.Status().Details == nil || len(status.Status().Details.Causes) == 0 {
-		return []string{err.Error()}
+		return []metav1.StatusCause{{Message: err.Error()}}
 	}
-	var out []string
+	var out []metav1.StatusCause
 	for _, c := range status.Status().Details.Causes {
 		if strings.Contains(c.Message, "some validation rules were not checked") {
 			continue // the note that CEL waits for the schema errors above
 		}
-		out = append(out, c.Field+": "+c.Message)
+		out = append(out, c)
 	}
 	return out
 }
@@ -124,6 +135,15 @@ func TestSamplesAreAccepted(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := 0
+	// Fixed addresses and ports every sample holds, so that the whole
+	// folder fits in one namespace of one cluster.
+	taken := map[string]string{}
+	claim := func(file, what string) {
+		if other, ok := taken[what]; ok && other != file {
+			t.Errorf("%s and %s both fix %s: applied together, one of them is refused", other, file, what)
+		}
+		taken[what] = file
+	}
 	for _, e := range entries {
 		if e.IsDir() || (!strings.HasSuffix(e.Name(), ".yaml") && !strings.HasSuffix(e.Name(), ".yml")) {
 			continue // subdirectories (GitOps examples) are tested elsewhere
@@ -148,6 +168,25 @@ func TestSamplesAreAccepted(t *testing.T) {
 				seen++
 				if u.GetNamespace() != "" {
 					t.Errorf("%s: samples carry no namespace", u.GetName())
+				}
+				if want := strings.TrimSuffix(e.Name(), filepath.Ext(e.Name())); u.GetName() != want {
+					t.Errorf("%s: the Exposure is named %q; a sample is named after its file (%q), so that all of them fit in one namespace", e.Name(), u.GetName(), want)
+				}
+				if ip, ok, _ := unstructured.NestedString(u.Object, "spec", "service", "clusterIP"); ok {
+					claim(e.Name(), "clusterIP "+ip)
+				}
+				if ip, ok, _ := unstructured.NestedString(u.Object, "spec", "loadBalancer", "ip"); ok {
+					claim(e.Name(), "loadBalancer.ip "+ip)
+				}
+				ports, _, _ := unstructured.NestedSlice(u.Object, "spec", "ports")
+				for _, p := range ports {
+					if np, ok := p.(map[string]any)["nodePort"]; ok {
+						proto, _ := p.(map[string]any)["protocol"].(string)
+						if proto == "" {
+							proto = "TCP"
+						}
+						claim(e.Name(), fmt.Sprintf("nodePort %v/%s", np, proto))
+					}
 				}
 				want, _, _ := unstructured.NestedMap(u.Object, "spec")
 				if err := create(ctx(t), ns, u); err != nil {
@@ -192,238 +231,264 @@ func repeat(n int, item func(i int) string) string {
 type invalidCase struct {
 	name string // what is wrong
 	spec string // the Exposure's spec in YAML
-	// want must appear in every reason the apiserver gives: the offending
-	// field's path. Requiring it of every reason also proves that a case is
+	// want must appear in every reason the apiserver gives (its message).
+	// Requiring it, and field, of every reason also proves that a case is
 	// refused for what it is meant to show and nothing else.
-	want    string
+	want string
+	// field is the error's field (StatusDetails.Causes[].Field) of every
+	// reason: the offending field itself, with the list index where the
+	// rule sits on the item, so that kubectl and Argo CD point at it.
+	field   string
 	objName string // metadata.name; "bad" when empty
 }
 
 func invalidCases() []invalidCase {
 	return []invalidCase{
 		// The backend.
-		{name: "no backend", want: "spec: exactly one of workload, selector or external", spec: http80},
-		{name: "workload and selector", want: "spec: exactly one of workload, selector or external", spec: web + "selector: {app: web}"},
-		{name: "selector and external", want: "spec: exactly one of workload, selector or external", spec: http80 + "selector: {app: web}\nexternal: {addresses: [10.20.0.5]}"},
-		{name: "no ports", want: "spec.ports: at least one port is required", spec: nginx},
-		{name: "empty ports", want: "spec.ports", spec: nginx + "ports: []"},
-		{name: "empty selector", want: "spec.selector", spec: http80 + "selector: {}"},
-		{name: "too many selector labels", want: "spec.selector", spec: http80 + "selector: {" + strings.TrimSuffix(strings.TrimPrefix(repeat(17, func(i int) string { return fmt.Sprintf("l%d: v", i) }), "["), "]") + "}"},
+		{name: "no backend", field: "spec", want: "exactly one of workload, selector or external", spec: http80},
+		{name: "workload and selector", field: "spec", want: "exactly one of workload, selector or external", spec: web + "selector: {app: web}"},
+		{name: "selector and external", field: "spec", want: "exactly one of workload, selector or external", spec: http80 + "selector: {app: web}\nexternal: {addresses: [10.20.0.5]}"},
+		{name: "no ports", field: "spec.ports", want: "at least one port is required", spec: nginx},
+		{name: "empty ports", field: "spec.ports", want: "", spec: nginx + "ports: []"},
+		{name: "empty selector", field: "spec.selector", want: "", spec: http80 + "selector: {}"},
+		{name: "too many selector labels", field: "spec.selector", want: "", spec: http80 + "selector: {" + strings.TrimSuffix(strings.TrimPrefix(repeat(17, func(i int) string { return fmt.Sprintf("l%d: v", i) }), "["), "]") + "}"},
 
 		// Service ports.
-		{name: "duplicate port names", want: "spec.ports[1]: Duplicate value", spec: nginx + "ports: [{name: http, port: 80, targetPort: http}, {name: http, port: 81, targetPort: http}]"},
-		{name: "duplicate port and protocol", want: "spec.ports: each port and protocol pair must be unique", spec: nginx + "ports: [{name: http, port: 80, targetPort: http}, {name: alt, port: 80, targetPort: http}]"},
-		{name: "duplicate port, protocol TCP explicit on one", want: "spec.ports: each port and protocol pair must be unique", spec: nginx + "ports: [{name: http, port: 80, targetPort: http}, {name: alt, port: 80, protocol: TCP, targetPort: http}]"},
-		{name: "duplicate nodePort", want: "spec.ports[].nodePort: each nodePort and protocol pair must be unique", spec: nginx + "ports: [{name: http, port: 80, targetPort: http, nodePort: 30080}, {name: alt, port: 81, targetPort: http, nodePort: 30080}]\nservice: {type: NodePort}"},
-		{name: "nodePort with ClusterIP (type left out)", want: "spec.ports[].nodePort: only allowed when spec.service.type is NodePort or LoadBalancer", spec: nginx + "ports: [{name: http, port: 80, targetPort: http, nodePort: 30080}]"},
-		{name: "nodePort with Headless", want: "spec.ports[].nodePort: only allowed when spec.service.type is NodePort or LoadBalancer", spec: nginx + "ports: [{name: http, port: 80, targetPort: http, nodePort: 30080}]\nservice: {type: Headless}"},
-		{name: "nodePort below range", want: "spec.ports[0].nodePort", spec: nginx + "ports: [{name: http, port: 80, targetPort: http, nodePort: 29999}]\nservice: {type: NodePort}"},
-		{name: "nodePort above range", want: "spec.ports[0].nodePort", spec: nginx + "ports: [{name: http, port: 80, targetPort: http, nodePort: 32768}]\nservice: {type: NodePort}"},
-		{name: "port 0", want: "spec.ports[0].port", spec: nginx + "ports: [{name: http, port: 0, targetPort: http}]"},
-		{name: "port 65536", want: "spec.ports[0].port", spec: nginx + "ports: [{name: http, port: 65536, targetPort: http}]"},
-		{name: "port name without a letter", want: "spec.ports[0].name", spec: nginx + "ports: [{name: \"8080\", port: 80, targetPort: http}]"},
-		{name: "port name with double dash", want: "spec.ports[0].name", spec: nginx + "ports: [{name: http--alt, port: 80, targetPort: http}]"},
-		{name: "port name upper-case", want: "spec.ports[0].name", spec: nginx + "ports: [{name: HTTP, port: 80, targetPort: http}]"},
-		{name: "port name longer than 15", want: "spec.ports[0].name", spec: nginx + "ports: [{name: http-0123456789a, port: 80, targetPort: http}]"},
-		{name: "protocol ICMP", want: "spec.ports[0].protocol", spec: nginx + "ports: [{name: http, port: 80, targetPort: http, protocol: ICMP}]"},
-		{name: "targetPort 0", want: "spec.ports[0].targetPort", spec: nginx + "ports: [{name: http, port: 80, targetPort: 0}]"},
-		{name: "targetPort 70000", want: "spec.ports[0].targetPort", spec: nginx + "ports: [{name: http, port: 80, targetPort: 70000}]"},
-		{name: "targetPort name upper-case", want: "spec.ports[0].targetPort", spec: "selector: {app: web}\nports: [{name: http, port: 80, targetPort: HTTP}]"},
-		{name: "targetPort number as a string", want: "spec.ports[0].targetPort", spec: "selector: {app: web}\nports: [{name: http, port: 80, targetPort: \"8080\"}]"},
-		{name: "targetPort name longer than 15", want: "spec.ports[0].targetPort", spec: "selector: {app: web}\nports: [{name: http, port: 80, targetPort: http-0123456789a}]"},
-		{name: "targetPort name not in workload ports", want: "spec.ports[].targetPort: a named targetPort must match", spec: nginx + "ports: [{name: http, port: 80, targetPort: web}]"},
-		{name: "targetPort name, workload without ports", want: "spec.ports[].targetPort: a named targetPort must match", spec: "workload: {image: nginx:1.27}\nports: [{name: http, port: 80, targetPort: http}]"},
-		{name: "appProtocol with a space", want: "spec.ports[0].appProtocol", spec: nginx + "ports: [{name: http, port: 80, targetPort: http, appProtocol: \"http 2\"}]"},
-		{name: "too many ports", want: "spec.ports", spec: "selector: {app: web}\nports: " + repeat(33, func(i int) string { return fmt.Sprintf("{name: p%d, port: %d}", i, 1000+i) })},
+		{name: "duplicate port names", field: "spec.ports[1]", want: "Duplicate value", spec: nginx + "ports: [{name: http, port: 80, targetPort: http}, {name: http, port: 81, targetPort: http}]"},
+		{name: "duplicate port and protocol", field: "spec.ports", want: "each port and protocol pair must be unique", spec: nginx + "ports: [{name: http, port: 80, targetPort: http}, {name: alt, port: 80, targetPort: http}]"},
+		{name: "duplicate port, protocol TCP explicit on one", field: "spec.ports", want: "each port and protocol pair must be unique", spec: nginx + "ports: [{name: http, port: 80, targetPort: http}, {name: alt, port: 80, protocol: TCP, targetPort: http}]"},
+		{name: "duplicate nodePort", field: "spec.ports", want: "each nodePort and protocol pair must be unique", spec: nginx + "ports: [{name: http, port: 80, targetPort: http, nodePort: 30080}, {name: alt, port: 81, targetPort: http, nodePort: 30080}]\nservice: {type: NodePort}"},
+		{name: "nodePort with ClusterIP (type left out)", field: "spec.ports", want: "only allowed when spec.service.type is NodePort or LoadBalancer", spec: nginx + "ports: [{name: http, port: 80, targetPort: http, nodePort: 30080}]"},
+		{name: "nodePort with Headless", field: "spec.ports", want: "only allowed when spec.service.type is NodePort or LoadBalancer", spec: nginx + "ports: [{name: http, port: 80, targetPort: http, nodePort: 30080}]\nservice: {type: Headless}"},
+		{name: "nodePort 0", field: "spec.ports[0].nodePort", want: "", spec: nginx + "ports: [{name: http, port: 80, targetPort: http, nodePort: 0}]\nservice: {type: NodePort}"},
+		{name: "nodePort 65536", field: "spec.ports[0].nodePort", want: "", spec: nginx + "ports: [{name: http, port: 80, targetPort: http, nodePort: 65536}]\nservice: {type: NodePort}"},
+		{name: "port 0", field: "spec.ports[0].port", want: "", spec: nginx + "ports: [{name: http, port: 0, targetPort: http}]"},
+		{name: "port 65536", field: "spec.ports[0].port", want: "", spec: nginx + "ports: [{name: http, port: 65536, targetPort: http}]"},
+		{name: "port name without a letter", field: "spec.ports[0].name", want: "", spec: nginx + "ports: [{name: \"8080\", port: 80, targetPort: http}]"},
+		{name: "port name with double dash", field: "spec.ports[0].name", want: "", spec: nginx + "ports: [{name: http--alt, port: 80, targetPort: http}]"},
+		{name: "port name upper-case", field: "spec.ports[0].name", want: "", spec: nginx + "ports: [{name: HTTP, port: 80, targetPort: http}]"},
+		{name: "port name longer than 15", field: "spec.ports[0].name", want: "", spec: nginx + "ports: [{name: http-0123456789a, port: 80, targetPort: http}]"},
+		{name: "protocol ICMP", field: "spec.ports[0].protocol", want: "", spec: nginx + "ports: [{name: http, port: 80, targetPort: http, protocol: ICMP}]"},
+		{name: "targetPort 0", field: "spec.ports[0].targetPort", want: "", spec: nginx + "ports: [{name: http, port: 80, targetPort: 0}]"},
+		{name: "targetPort 70000", field: "spec.ports[0].targetPort", want: "", spec: nginx + "ports: [{name: http, port: 80, targetPort: 70000}]"},
+		{name: "targetPort name upper-case", field: "spec.ports[0].targetPort", want: "", spec: "selector: {app: web}\nports: [{name: http, port: 80, targetPort: HTTP}]"},
+		{name: "targetPort number as a string", field: "spec.ports[0].targetPort", want: "", spec: "selector: {app: web}\nports: [{name: http, port: 80, targetPort: \"8080\"}]"},
+		{name: "targetPort name longer than 15", field: "spec.ports[0].targetPort", want: "", spec: "selector: {app: web}\nports: [{name: http, port: 80, targetPort: http-0123456789a}]"},
+		{name: "targetPort name not in workload ports", field: "spec.ports", want: "a named targetPort must match", spec: nginx + "ports: [{name: http, port: 80, targetPort: web}]"},
+		{name: "targetPort name, workload without ports", field: "spec.ports", want: "a named targetPort must match", spec: "workload: {image: nginx:1.27}\nports: [{name: http, port: 80, targetPort: http}]"},
+		{name: "appProtocol with a space", field: "spec.ports[0].appProtocol", want: "", spec: nginx + "ports: [{name: http, port: 80, targetPort: http, appProtocol: \"http 2\"}]"},
+		{name: "too many ports", field: "spec.ports", want: "", spec: "selector: {app: web}\nports: " + repeat(33, func(i int) string { return fmt.Sprintf("{name: p%d, port: %d}", i, 1000+i) })},
 
 		// The Service.
-		{name: "service type ExternalName", want: "spec.service.type", spec: web + "service: {type: ExternalName}"},
-		{name: "clusterIP with Headless", want: "spec.service.clusterIP: not allowed with type Headless", spec: web + "service: {type: Headless, clusterIP: 10.0.0.50}"},
-		{name: "clusterIP not an address", want: "spec.service.clusterIP", spec: web + "service: {clusterIP: 10.0.0.256}"},
-		{name: "clusterIP None", want: "spec.service.clusterIP", spec: web + "service: {clusterIP: None}"},
-		{name: "clusterIP unspecified", want: "spec.service.clusterIP", spec: web + "service: {clusterIP: 0.0.0.0}"},
-		{name: "externalTrafficPolicy with ClusterIP", want: "spec.service.externalTrafficPolicy", spec: web + "service: {type: ClusterIP, externalTrafficPolicy: Local}"},
-		{name: "externalTrafficPolicy value", want: "spec.service.externalTrafficPolicy", spec: web + "service: {type: NodePort, externalTrafficPolicy: Nearest}"},
-		{name: "sessionAffinityTimeoutSeconds without ClientIP", want: "spec.service.sessionAffinityTimeoutSeconds", spec: web + "service: {sessionAffinityTimeoutSeconds: 60}"},
-		{name: "sessionAffinityTimeoutSeconds too long", want: "spec.service.sessionAffinityTimeoutSeconds", spec: web + "service: {sessionAffinity: ClientIP, sessionAffinityTimeoutSeconds: 86401}"},
-		{name: "ClientIP affinity with Headless", want: "spec.service.sessionAffinity", spec: web + "service: {type: Headless, sessionAffinity: ClientIP}"},
-		{name: "dual-stack with a fixed clusterIP", want: "spec.service.ipFamilyPolicy", spec: web + "service: {clusterIP: 10.0.0.50, ipFamilyPolicy: RequireDualStack}"},
-		{name: "service with external.hostname", want: "spec.service: not allowed with external.hostname", spec: "external: {hostname: db.example.com}\nservice: {type: ClusterIP}"},
+		{name: "service type ExternalName", field: "spec.service.type", want: "", spec: web + "service: {type: ExternalName}"},
+		{name: "clusterIP with Headless", field: "spec.service.clusterIP", want: "not allowed with type Headless", spec: web + "service: {type: Headless, clusterIP: 10.0.0.50}"},
+		{name: "clusterIP not an address", field: "spec.service.clusterIP", want: "", spec: web + "service: {clusterIP: 10.0.0.256}"},
+		{name: "clusterIP None", field: "spec.service.clusterIP", want: "", spec: web + "service: {clusterIP: None}"},
+		{name: "clusterIP unspecified", field: "spec.service.clusterIP", want: "", spec: web + "service: {clusterIP: 0.0.0.0}"},
+		{name: "externalTrafficPolicy with ClusterIP", field: "spec.service.externalTrafficPolicy", want: "", spec: web + "service: {type: ClusterIP, externalTrafficPolicy: Local}"},
+		{name: "externalTrafficPolicy value", field: "spec.service.externalTrafficPolicy", want: "", spec: web + "service: {type: NodePort, externalTrafficPolicy: Nearest}"},
+		{name: "sessionAffinityTimeoutSeconds without ClientIP", field: "spec.service.sessionAffinityTimeoutSeconds", want: "", spec: web + "service: {sessionAffinityTimeoutSeconds: 60}"},
+		{name: "sessionAffinityTimeoutSeconds too long", field: "spec.service.sessionAffinityTimeoutSeconds", want: "", spec: web + "service: {sessionAffinity: ClientIP, sessionAffinityTimeoutSeconds: 86401}"},
+		{name: "ClientIP affinity with Headless", field: "spec.service.sessionAffinity", want: "", spec: web + "service: {type: Headless, sessionAffinity: ClientIP}"},
+		{name: "dual-stack with a fixed clusterIP", field: "spec.service.ipFamilyPolicy", want: "", spec: web + "service: {clusterIP: 10.0.0.50, ipFamilyPolicy: RequireDualStack}"},
+		{name: "service with external.hostname", field: "spec.service", want: "not allowed with external.hostname", spec: "external: {hostname: db.example.com}\nservice: {type: ClusterIP}"},
 
 		// The load balancer.
-		{name: "loadBalancer with type NodePort", want: "spec.loadBalancer: only allowed when spec.service.type is LoadBalancer", spec: web + "service: {type: NodePort}\nloadBalancer: {ip: 192.168.50.20}"},
-		{name: "loadBalancer without service", want: "spec.loadBalancer: only allowed when spec.service.type is LoadBalancer", spec: web + "loadBalancer: {ip: 192.168.50.20}"},
-		{name: "ip not an address", want: "spec.loadBalancer.ip", spec: lb + "loadBalancer: {ip: 192.168.50.256}"},
-		{name: "ip loopback", want: "spec.loadBalancer.ip", spec: lb + "loadBalancer: {ip: 127.0.0.1}"},
-		{name: "ip multicast", want: "spec.loadBalancer.ip", spec: lb + "loadBalancer: {ip: 239.1.1.1}"},
-		{name: "ip outside addresses (range)", want: "spec.loadBalancer.ip: must lie inside spec.loadBalancer.addresses", spec: lb + "loadBalancer: {ip: 192.168.50.31, addresses: [192.168.50.20-192.168.50.30]}"},
-		{name: "ip below addresses (range)", want: "spec.loadBalancer.ip: must lie inside spec.loadBalancer.addresses", spec: lb + "loadBalancer: {ip: 192.168.50.19, addresses: [192.168.50.20-192.168.50.30]}"},
-		{name: "ip outside addresses (range across octets)", want: "spec.loadBalancer.ip: must lie inside spec.loadBalancer.addresses", spec: lb + "loadBalancer: {ip: 192.168.50.100, addresses: [192.168.50.250-192.168.51.5]}"},
-		{name: "ip outside addresses (CIDR)", want: "spec.loadBalancer.ip: must lie inside spec.loadBalancer.addresses", spec: lb + "loadBalancer: {ip: 192.168.50.16, addresses: [192.168.50.0/28]}"},
-		{name: "ip outside addresses (single address)", want: "spec.loadBalancer.ip: must lie inside spec.loadBalancer.addresses", spec: lb + "loadBalancer: {ip: 192.168.50.21, addresses: [192.168.50.20]}"},
-		{name: "ip of the other family", want: "spec.loadBalancer.ip: must lie inside spec.loadBalancer.addresses", spec: lb + "loadBalancer: {ip: \"2001:db8::20\", addresses: [192.168.50.20-192.168.50.30]}"},
-		{name: "addresses: bad CIDR", want: "spec.loadBalancer.addresses[0]", spec: lb + "loadBalancer: {addresses: [192.168.50.0/33]}"},
-		{name: "addresses: reversed range", want: "spec.loadBalancer.addresses[0]", spec: lb + "loadBalancer: {addresses: [192.168.50.30-192.168.50.20]}"},
-		{name: "addresses: reversed range across octets", want: "spec.loadBalancer.addresses[0]", spec: lb + "loadBalancer: {addresses: [192.168.51.1-192.168.50.200]}"},
-		{name: "addresses: mixed-family range", want: "spec.loadBalancer.addresses[0]", spec: lb + "loadBalancer: {addresses: [\"192.168.50.20-2001:db8::1\"]}"},
-		{name: "addresses: range with spaces", want: "spec.loadBalancer.addresses[0]", spec: lb + "loadBalancer: {addresses: [192.168.50.20 - 192.168.50.30]}"},
-		{name: "addresses: a name", want: "spec.loadBalancer.addresses[0]", spec: lb + "loadBalancer: {addresses: [pool-a]}"},
-		{name: "addresses: duplicate", want: "spec.loadBalancer.addresses[1]: Duplicate value", spec: lb + "loadBalancer: {addresses: [192.168.50.20, 192.168.50.20]}"},
-		{name: "addresses: too many", want: "spec.loadBalancer.addresses", spec: lb + "loadBalancer: {addresses: " + repeat(17, func(i int) string { return fmt.Sprintf("192.168.50.%d", i+1) }) + "}"},
-		{name: "pool and addresses", want: "spec.loadBalancer: pool and addresses are mutually exclusive", spec: lb + "loadBalancer: {pool: shared, addresses: [192.168.50.20]}"},
-		{name: "advertisement without addresses", want: "spec.loadBalancer.advertisement: only allowed with addresses", spec: lb + "loadBalancer: {pool: shared, advertisement: L2}"},
-		{name: "advertisement value", want: "spec.loadBalancer.advertisement", spec: lb + "loadBalancer: {addresses: [192.168.50.20], advertisement: ARP}"},
-		{name: "loadBalancerClass with ip", want: "spec.loadBalancer.loadBalancerClass", spec: lb + "loadBalancer: {loadBalancerClass: example.com/lb, ip: 192.168.50.20}"},
-		{name: "sourceRanges: an address", want: "spec.loadBalancer.sourceRanges[0]", spec: lb + "loadBalancer: {sourceRanges: [10.0.0.1]}"},
-		{name: "pool name upper-case", want: "spec.loadBalancer.pool", spec: lb + "loadBalancer: {pool: Shared}"},
-		{name: "sharingKey with a space", want: "spec.loadBalancer.sharingKey", spec: lb + "loadBalancer: {sharingKey: \"a b\"}"},
+		{name: "loadBalancer with type NodePort", field: "spec.loadBalancer", want: "only allowed when spec.service.type is LoadBalancer", spec: web + "service: {type: NodePort}\nloadBalancer: {ip: 192.168.50.20}"},
+		{name: "loadBalancer without service", field: "spec.loadBalancer", want: "only allowed when spec.service.type is LoadBalancer", spec: web + "loadBalancer: {ip: 192.168.50.20}"},
+		{name: "ip not an address", field: "spec.loadBalancer.ip", want: "", spec: lb + "loadBalancer: {ip: 192.168.50.256}"},
+		{name: "ip loopback", field: "spec.loadBalancer.ip", want: "", spec: lb + "loadBalancer: {ip: 127.0.0.1}"},
+		{name: "ip multicast", field: "spec.loadBalancer.ip", want: "", spec: lb + "loadBalancer: {ip: 239.1.1.1}"},
+		{name: "ip outside addresses (range)", field: "spec.loadBalancer.ip", want: "must lie inside spec.loadBalancer.addresses", spec: lb + "loadBalancer: {ip: 192.168.50.31, addresses: [192.168.50.20-192.168.50.30]}"},
+		{name: "ip below addresses (range)", field: "spec.loadBalancer.ip", want: "must lie inside spec.loadBalancer.addresses", spec: lb + "loadBalancer: {ip: 192.168.50.19, addresses: [192.168.50.20-192.168.50.30]}"},
+		{name: "ip outside addresses (range across octets)", field: "spec.loadBalancer.ip", want: "must lie inside spec.loadBalancer.addresses", spec: lb + "loadBalancer: {ip: 192.168.50.100, addresses: [192.168.50.250-192.168.51.5]}"},
+		{name: "ip outside addresses (CIDR)", field: "spec.loadBalancer.ip", want: "must lie inside spec.loadBalancer.addresses", spec: lb + "loadBalancer: {ip: 192.168.50.16, addresses: [192.168.50.0/28]}"},
+		{name: "ip outside addresses (single address)", field: "spec.loadBalancer.ip", want: "must lie inside spec.loadBalancer.addresses", spec: lb + "loadBalancer: {ip: 192.168.50.21, addresses: [192.168.50.20]}"},
+		{name: "ip of the other family", field: "spec.loadBalancer.ip", want: "must lie inside spec.loadBalancer.addresses", spec: lb + "loadBalancer: {ip: \"2001:db8::20\", addresses: [192.168.50.20-192.168.50.30]}"},
+		{name: "addresses: bad CIDR", field: "spec.loadBalancer.addresses[0]", want: "", spec: lb + "loadBalancer: {addresses: [192.168.50.0/33]}"},
+		{name: "addresses: reversed range", field: "spec.loadBalancer.addresses[0]", want: "", spec: lb + "loadBalancer: {addresses: [192.168.50.30-192.168.50.20]}"},
+		{name: "addresses: reversed range across octets", field: "spec.loadBalancer.addresses[0]", want: "", spec: lb + "loadBalancer: {addresses: [192.168.51.1-192.168.50.200]}"},
+		{name: "addresses: mixed-family range", field: "spec.loadBalancer.addresses[0]", want: "", spec: lb + "loadBalancer: {addresses: [\"192.168.50.20-2001:db8::1\"]}"},
+		{name: "addresses: range with spaces", field: "spec.loadBalancer.addresses[0]", want: "", spec: lb + "loadBalancer: {addresses: [192.168.50.20 - 192.168.50.30]}"},
+		{name: "addresses: a name", field: "spec.loadBalancer.addresses[0]", want: "", spec: lb + "loadBalancer: {addresses: [pool-a]}"},
+		{name: "addresses: duplicate", field: "spec.loadBalancer.addresses[1]", want: "Duplicate value", spec: lb + "loadBalancer: {addresses: [192.168.50.20, 192.168.50.20]}"},
+		{name: "addresses: too many", field: "spec.loadBalancer.addresses", want: "", spec: lb + "loadBalancer: {addresses: " + repeat(17, func(i int) string { return fmt.Sprintf("192.168.50.%d", i+1) }) + "}"},
+		{name: "pool and addresses", field: "spec.loadBalancer.addresses", want: "pool and addresses are mutually exclusive", spec: lb + "loadBalancer: {pool: shared, addresses: [192.168.50.20]}"},
+		{name: "advertisement without addresses", field: "spec.loadBalancer.advertisement", want: "only allowed with addresses", spec: lb + "loadBalancer: {pool: shared, advertisement: L2}"},
+		{name: "advertisement value", field: "spec.loadBalancer.advertisement", want: "", spec: lb + "loadBalancer: {addresses: [192.168.50.20], advertisement: ARP}"},
+		{name: "loadBalancerClass with ip", field: "spec.loadBalancer.loadBalancerClass", want: "", spec: lb + "loadBalancer: {loadBalancerClass: example.com/lb, ip: 192.168.50.20}"},
+		{name: "sourceRanges: an address", field: "spec.loadBalancer.sourceRanges[0]", want: "", spec: lb + "loadBalancer: {sourceRanges: [10.0.0.1]}"},
+		{name: "pool name upper-case", field: "spec.loadBalancer.pool", want: "", spec: lb + "loadBalancer: {pool: Shared}"},
+		{name: "sharingKey with a space", field: "spec.loadBalancer.sharingKey", want: "", spec: lb + "loadBalancer: {sharingKey: \"a b\"}"},
 
 		// The workload.
-		{name: "image with a space", want: "spec.workload.image", spec: "workload: {image: \"nginx:1.27 --evil\", ports: [{name: http, containerPort: 8080}]}\n" + http80},
-		{name: "empty image", want: "spec.workload.image", spec: "workload: {image: \"\", ports: [{name: http, containerPort: 8080}]}\n" + http80},
-		{name: "negative replicas", want: "spec.workload.replicas", spec: "workload: {image: nginx:1.27, replicas: -1, ports: [{name: http, containerPort: 8080}]}\n" + http80},
-		{name: "too many replicas", want: "spec.workload.replicas", spec: "workload: {image: nginx:1.27, replicas: 1001, ports: [{name: http, containerPort: 8080}]}\n" + http80},
-		{name: "duplicate containerPort", want: "spec.workload.ports: each containerPort and protocol pair must be unique", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}, {name: alt, containerPort: 8080}]}\n" + http80},
-		{name: "duplicate workload port names", want: "spec.workload.ports[1]: Duplicate value", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}, {name: http, containerPort: 8081}]}\n" + http80},
-		{name: "workload port name without a letter", want: "spec.workload.ports[0].name", spec: "workload: {image: nginx:1.27, ports: [{name: \"8080\", containerPort: 8080}]}\nports: [{name: http, port: 80, targetPort: 8080}]"},
-		{name: "containerPort 0", want: "spec.workload.ports[0].containerPort", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 0}]}\n" + http80},
-		{name: "reserved pod label", want: "spec.workload.podLabels", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}], podLabels: {app.kubernetes.io/name: other}}\n" + http80},
-		{name: "Multus annotation on pods", want: "spec.workload.podAnnotations", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}], podAnnotations: {k8s.v1.cni.cncf.io/networks: evil}}\n" + http80},
-		{name: "serviceAccountName upper-case", want: "spec.workload.serviceAccountName", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}], serviceAccountName: Admin}\n" + http80},
-		{name: "duplicate env names", want: "spec.workload.env[1]: Duplicate value", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}], env: [{name: A, value: one}, {name: A, value: two}]}\n" + http80},
-		{name: "too many args", want: "spec.workload.args", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}], args: " + repeat(129, func(int) string { return "x" }) + "}\n" + http80},
+		{name: "image with a space", field: "spec.workload.image", want: "", spec: "workload: {image: \"nginx:1.27 --evil\", ports: [{name: http, containerPort: 8080}]}\n" + http80},
+		{name: "empty image", field: "spec.workload.image", want: "", spec: "workload: {image: \"\", ports: [{name: http, containerPort: 8080}]}\n" + http80},
+		{name: "negative replicas", field: "spec.workload.replicas", want: "", spec: "workload: {image: nginx:1.27, replicas: -1, ports: [{name: http, containerPort: 8080}]}\n" + http80},
+		{name: "too many replicas", field: "spec.workload.replicas", want: "", spec: "workload: {image: nginx:1.27, replicas: 1001, ports: [{name: http, containerPort: 8080}]}\n" + http80},
+		{name: "duplicate containerPort", field: "spec.workload.ports", want: "each containerPort and protocol pair must be unique", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}, {name: alt, containerPort: 8080}]}\n" + http80},
+		{name: "duplicate workload port names", field: "spec.workload.ports[1]", want: "Duplicate value", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}, {name: http, containerPort: 8081}]}\n" + http80},
+		{name: "workload port name without a letter", field: "spec.workload.ports[0].name", want: "", spec: "workload: {image: nginx:1.27, ports: [{name: \"8080\", containerPort: 8080}]}\nports: [{name: http, port: 80, targetPort: 8080}]"},
+		{name: "containerPort 0", field: "spec.workload.ports[0].containerPort", want: "", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 0}]}\n" + http80},
+		{name: "reserved pod label", field: "spec.workload.podLabels", want: "", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}], podLabels: {app.kubernetes.io/name: other}}\n" + http80},
+		{name: "Multus annotation on pods", field: "spec.workload.podAnnotations", want: "", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}], podAnnotations: {k8s.v1.cni.cncf.io/networks: evil}}\n" + http80},
+		{name: "serviceAccountName upper-case", field: "spec.workload.serviceAccountName", want: "", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}], serviceAccountName: Admin}\n" + http80},
+		{name: "duplicate env names", field: "spec.workload.env[1]", want: "Duplicate value", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}], env: [{name: A, value: one}, {name: A, value: two}]}\n" + http80},
+		{name: "too many args", field: "spec.workload.args", want: "", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}], args: " + repeat(129, func(int) string { return "x" }) + "}\n" + http80},
 
 		// External backends.
-		{name: "external addresses and hostname", want: "spec.external: exactly one of addresses or hostname", spec: "external: {addresses: [10.20.0.5], hostname: db.example.com}\nports: [{name: mysql, port: 3306}]"},
-		{name: "external with neither", want: "spec.external: exactly one of addresses or hostname", spec: "external: {}\nports: [{name: mysql, port: 3306}]"},
-		{name: "external loopback", want: "spec.external.addresses[0]", spec: "external: {addresses: [127.0.0.1]}\nports: [{name: mysql, port: 3306}]"},
-		{name: "external IPv6 loopback", want: "spec.external.addresses[0]", spec: "external: {addresses: [\"::1\"]}\nports: [{name: mysql, port: 3306}]"},
-		{name: "external link-local", want: "spec.external.addresses[0]", spec: "external: {addresses: [169.254.169.254]}\nports: [{name: mysql, port: 3306}]"},
-		{name: "external IPv6 link-local", want: "spec.external.addresses[0]", spec: "external: {addresses: [\"fe80::1\"]}\nports: [{name: mysql, port: 3306}]"},
-		{name: "external link-local multicast", want: "spec.external.addresses[0]", spec: "external: {addresses: [224.0.0.5]}\nports: [{name: mysql, port: 3306}]"},
-		{name: "external unspecified", want: "spec.external.addresses[0]", spec: "external: {addresses: [0.0.0.0]}\nports: [{name: mysql, port: 3306}]"},
-		{name: "external not an address", want: "spec.external.addresses[1]", spec: "external: {addresses: [10.20.0.5, 10.20.0.300]}\nports: [{name: mysql, port: 3306}]"},
-		{name: "external too many addresses", want: "spec.external.addresses", spec: "external: {addresses: " + repeat(101, func(i int) string { return fmt.Sprintf("10.20.%d.%d", i/200, 1+i%200) }) + "}\nports: [{name: mysql, port: 3306}]"},
-		{name: "external hostname upper-case", want: "spec.external.hostname", spec: "external: {hostname: DB.example.com}"},
-		{name: "external hostname injection", want: "spec.external.hostname", spec: "external: {hostname: \"db.example.com;rm\"}"},
-		{name: "networkPolicy with external addresses", want: "spec.networkPolicy: not allowed with an external backend", spec: "external: {addresses: [10.20.0.5]}\nports: [{name: mysql, port: 3306}]\nnetworkPolicy: {enabled: true}"},
-		{name: "networkPolicy with external hostname", want: "spec.networkPolicy: not allowed with", spec: "external: {hostname: db.example.com}\nnetworkPolicy: {enabled: true}"},
+		{name: "external addresses and hostname", field: "spec.external", want: "exactly one of addresses or hostname", spec: "external: {addresses: [10.20.0.5], hostname: db.example.com}\nports: [{name: mysql, port: 3306}]"},
+		{name: "external with neither", field: "spec.external", want: "exactly one of addresses or hostname", spec: "external: {}\nports: [{name: mysql, port: 3306}]"},
+		{name: "external loopback", field: "spec.external.addresses[0]", want: "", spec: "external: {addresses: [127.0.0.1]}\nports: [{name: mysql, port: 3306}]"},
+		{name: "external IPv6 loopback", field: "spec.external.addresses[0]", want: "", spec: "external: {addresses: [\"::1\"]}\nports: [{name: mysql, port: 3306}]"},
+		{name: "external link-local", field: "spec.external.addresses[0]", want: "", spec: "external: {addresses: [169.254.169.254]}\nports: [{name: mysql, port: 3306}]"},
+		{name: "external IPv6 link-local", field: "spec.external.addresses[0]", want: "", spec: "external: {addresses: [\"fe80::1\"]}\nports: [{name: mysql, port: 3306}]"},
+		{name: "external link-local multicast", field: "spec.external.addresses[0]", want: "", spec: "external: {addresses: [224.0.0.5]}\nports: [{name: mysql, port: 3306}]"},
+		{name: "external unspecified", field: "spec.external.addresses[0]", want: "", spec: "external: {addresses: [0.0.0.0]}\nports: [{name: mysql, port: 3306}]"},
+		{name: "external not an address", field: "spec.external.addresses[1]", want: "", spec: "external: {addresses: [10.20.0.5, 10.20.0.300]}\nports: [{name: mysql, port: 3306}]"},
+		{name: "external too many addresses", field: "spec.external.addresses", want: "", spec: "external: {addresses: " + repeat(101, func(i int) string { return fmt.Sprintf("10.20.%d.%d", i/200, 1+i%200) }) + "}\nports: [{name: mysql, port: 3306}]"},
+		{name: "external hostname upper-case", field: "spec.external.hostname", want: "", spec: "external: {hostname: DB.example.com}"},
+		{name: "external hostname injection", field: "spec.external.hostname", want: "", spec: "external: {hostname: \"db.example.com;rm\"}"},
+		{name: "networkPolicy with external addresses", field: "spec.networkPolicy", want: "not allowed with an external backend", spec: "external: {addresses: [10.20.0.5]}\nports: [{name: mysql, port: 3306}]\nnetworkPolicy: {enabled: true}"},
+		{name: "networkPolicy with external hostname", field: "spec.networkPolicy", want: "not allowed with", spec: "external: {hostname: db.example.com}\nnetworkPolicy: {enabled: true}"},
 
 		// Host access.
-		{name: "hostAccess without workload", want: "spec.hostAccess: requires spec.workload", spec: "selector: {app: web}\n" + http80 + "hostAccess: {hostNetwork: true}"},
-		{name: "hostPort naming no workload port", want: "spec.hostAccess.hostPorts[].port: must name a port in spec.workload.ports", spec: web + "hostAccess: {hostPorts: [{port: web, hostPort: 8080}]}"},
-		{name: "hostPort with a workload without ports", want: "spec.hostAccess.hostPorts[].port: must name a port in spec.workload.ports", spec: "workload: {image: nginx:1.27}\nports: [{name: http, port: 80, targetPort: 8080}]\nhostAccess: {hostPorts: [{port: http, hostPort: 8080}]}"},
-		{name: "hostNetwork with hostPort other than containerPort", want: "spec.hostAccess.hostPorts[].hostPort: with hostNetwork", spec: web + "hostAccess: {hostNetwork: true, hostPorts: [{port: http, hostPort: 80}]}"},
-		{name: "duplicate hostPort", want: "spec.hostAccess.hostPorts[].hostPort: each host port may be used once", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}, {name: alt, containerPort: 8081}]}\n" + http80 + "hostAccess: {hostPorts: [{port: http, hostPort: 8080}, {port: alt, hostPort: 8080}]}"},
-		{name: "hostPort 0", want: "spec.hostAccess.hostPorts[0].hostPort", spec: web + "hostAccess: {hostPorts: [{port: http, hostPort: 0}]}"},
-		{name: "hostNetwork with secondary networks", want: "spec.secondaryNetworks: not possible with spec.hostAccess.hostNetwork", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}]}\nports: [{name: http, port: 8080, targetPort: http}]\nhostAccess: {hostNetwork: true}\nsecondaryNetworks: [{name: data, type: macvlan, master: ens4, ipam: {dhcp: true}}]"},
+		{name: "hostAccess without workload", field: "spec.hostAccess", want: "requires spec.workload", spec: "selector: {app: web}\n" + http80 + "hostAccess: {hostNetwork: true}"},
+		{name: "hostPort naming no workload port", field: "spec.hostAccess.hostPorts", want: "must name a port in spec.workload.ports", spec: web + "hostAccess: {hostPorts: [{port: web, hostPort: 8080}]}"},
+		{name: "hostPort with a workload without ports", field: "spec.hostAccess.hostPorts", want: "must name a port in spec.workload.ports", spec: "workload: {image: nginx:1.27}\nports: [{name: http, port: 80, targetPort: 8080}]\nhostAccess: {hostPorts: [{port: http, hostPort: 8080}]}"},
+		{name: "hostNetwork with hostPort other than containerPort", field: "spec.hostAccess.hostPorts", want: "with hostNetwork", spec: web + "hostAccess: {hostNetwork: true, hostPorts: [{port: http, hostPort: 80}]}"},
+		{name: "duplicate hostPort", field: "spec.hostAccess.hostPorts", want: "each host port may be used once", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}, {name: alt, containerPort: 8081}]}\n" + http80 + "hostAccess: {hostPorts: [{port: http, hostPort: 8080}, {port: alt, hostPort: 8080}]}"},
+		{name: "hostPort 0", field: "spec.hostAccess.hostPorts[0].hostPort", want: "", spec: web + "hostAccess: {hostPorts: [{port: http, hostPort: 0}]}"},
+		{name: "hostNetwork with secondary networks", field: "spec.secondaryNetworks", want: "not possible with spec.hostAccess.hostNetwork", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}]}\nports: [{name: http, port: 8080, targetPort: http}]\nhostAccess: {hostNetwork: true}\nsecondaryNetworks: [{name: data, type: macvlan, master: ens4, ipam: {dhcp: true}}]"},
 
 		// Ingress.
-		{name: "ingress with neither rules nor defaultBackend", want: "spec.ingress: needs rules or a defaultBackend", spec: web + "ingress: {className: nginx}"},
-		{name: "ingress path not starting with /", want: "spec.ingress.rules[0].paths[0].path", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: shop}]}]}"},
-		{name: "ingress path with a newline", want: "spec.ingress.rules[0].paths[0].path", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: \"/shop\\n}location / {\"}]}]}"},
-		{name: "ingress path with unicode", want: "spec.ingress.rules[0].paths[0].path", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: /shöp}]}]}"},
-		{name: "ingress path with a quote", want: "spec.ingress.rules[0].paths[0].path", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: \"/shop';\"}]}]}"},
-		{name: "ingress bad pathType", want: "spec.ingress.rules[0].paths[0].pathType", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: /, pathType: Regex}]}]}"},
-		{name: "regex path with Prefix", want: "spec.ingress.rules[].paths[].path: a regular-expression path needs pathType ImplementationSpecific", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: \"/shop(/|$)(.*)\", pathType: Prefix}]}]}"},
-		{name: "regex path with Exact", want: "spec.ingress.rules[].paths[].path: a regular-expression path needs pathType ImplementationSpecific", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: \"/items/[0-9]+\", pathType: Exact}]}]}"},
-		{name: "rewrite with $2 but no capture group", want: "spec.ingress.rewriteTarget: refers to a capture group", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: /shop}]}], rewriteTarget: /$2}"},
-		{name: "rewriteTarget not starting with /", want: "spec.ingress.rewriteTarget", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: \"/shop(/|$)(.*)\"}]}], rewriteTarget: $2}"},
-		{name: "rewriteTarget injection", want: "spec.ingress.rewriteTarget", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: \"/shop(/|$)(.*)\"}]}], rewriteTarget: \"/$2; return 200\"}"},
-		{name: "tls host not among rule hosts", want: "spec.ingress.tls.hosts", spec: web + "ingress: {" + hostRule + ", tls: {secretName: shop-tls, hosts: [evil.example.com]}}"},
-		{name: "tls without a rule host", want: "spec.ingress.tls: needs at least one rule with a host", spec: web + "ingress: {rules: [{paths: [{path: /}]}], tls: {selfSigned: true}}"},
-		{name: "two tls sources", want: "spec.ingress.tls: exactly one of secretName, selfSigned: true or certManager", spec: web + "ingress: {" + hostRule + ", tls: {secretName: shop-tls, selfSigned: true}}"},
-		{name: "tls source selfSigned false only", want: "spec.ingress.tls: exactly one of secretName, selfSigned: true or certManager", spec: web + "ingress: {" + hostRule + ", tls: {selfSigned: false}}"},
-		{name: "tls secretName upper-case", want: "spec.ingress.tls.secretName", spec: web + "ingress: {" + hostRule + ", tls: {secretName: Shop-TLS}}"},
-		{name: "certManager kind", want: "spec.ingress.tls.certManager.kind", spec: web + "ingress: {" + hostRule + ", tls: {certManager: {issuer: letsencrypt, kind: VaultIssuer}}}"},
-		{name: "certManager without issuer", want: "spec.ingress.tls.certManager.issuer", spec: web + "ingress: {" + hostRule + ", tls: {certManager: {kind: ClusterIssuer}}}"},
-		{name: "sslRedirect without tls", want: "spec.ingress.sslRedirect", spec: web + "ingress: {" + hostRule + ", sslRedirect: true}"},
-		{name: "duplicate rule host", want: "spec.ingress.rules: each host may appear in one rule only", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: /a}]}, {host: shop.example.com, paths: [{path: /b}]}]}"},
-		{name: "two catch-all rules", want: "spec.ingress.rules: each host may appear in one rule only", spec: web + "ingress: {rules: [{paths: [{path: /a}]}, {paths: [{path: /b}]}]}"},
-		{name: "duplicate path", want: "spec.ingress.rules[].paths: each path may appear once per host", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: /a}, {path: /a, pathType: Exact}]}]}"},
-		{name: "rule without paths", want: "spec.ingress.rules[0].paths", spec: web + "ingress: {rules: [{host: shop.example.com, paths: []}]}"},
-		{name: "host upper-case", want: "spec.ingress.rules[0].host", spec: web + "ingress: {rules: [{host: Shop.example.com, paths: [{path: /}]}]}"},
-		{name: "host unicode", want: "spec.ingress.rules[0].host", spec: web + "ingress: {rules: [{host: shöp.example.com, paths: [{path: /}]}]}"},
-		{name: "host injection", want: "spec.ingress.rules[0].host", spec: web + "ingress: {rules: [{host: \"evil.com;rm\", paths: [{path: /}]}]}"},
-		{name: "host with a port", want: "spec.ingress.rules[0].host", spec: web + "ingress: {rules: [{host: \"shop.example.com:443\", paths: [{path: /}]}]}"},
-		{name: "host wildcard inside", want: "spec.ingress.rules[0].host", spec: web + "ingress: {rules: [{host: \"shop.*.example.com\", paths: [{path: /}]}]}"},
-		{name: "host single label", want: "spec.ingress.rules[0].host", spec: web + "ingress: {rules: [{host: shop, paths: [{path: /}]}]}"},
-		{name: "ingress path port not in spec.ports", want: "spec.ingress.rules[].paths[].port", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: /, port: web}]}]}"},
-		{name: "ingress path port is a UDP port", want: "spec.ingress.rules[].paths[].port", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}, {name: quic, containerPort: 8443, protocol: UDP}]}\nports: [{name: http, port: 80, targetPort: http}, {name: quic, port: 443, targetPort: quic, protocol: UDP}]\ningress: {rules: [{host: shop.example.com, paths: [{path: /, port: quic}]}]}"},
-		{name: "defaultBackend port not in spec.ports", want: "spec.ingress.defaultBackend.port", spec: web + "ingress: {defaultBackend: {port: web}}"},
-		{name: "defaultBackend port is a UDP port", want: "spec.ingress.defaultBackend.port", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}, {name: quic, containerPort: 8443, protocol: UDP}]}\nports: [{name: http, port: 80, targetPort: http}, {name: quic, port: 443, targetPort: quic, protocol: UDP}]\ningress: {defaultBackend: {port: quic}}"},
-		{name: "ingress without ports", want: "spec.ingress: requires spec.ports", spec: "external: {hostname: db.example.com}\ningress: {defaultBackend: {}}"},
-		{name: "ingress with UDP ports only", want: "spec.ingress: requires at least one TCP port", spec: "workload: {image: coredns/coredns:1.11.3, ports: [{name: dns, containerPort: 53, protocol: UDP}]}\nports: [{name: dns, port: 53, targetPort: dns, protocol: UDP}]\ningress: {defaultBackend: {}}"},
-		{name: "className upper-case", want: "spec.ingress.className", spec: web + "ingress: {className: Nginx, " + hostRule + "}"},
-		{name: "rateLimitRPS 0", want: "spec.ingress.rateLimitRPS", spec: web + "ingress: {" + hostRule + ", rateLimitRPS: 0}"},
-		{name: "backendProtocol TCP", want: "spec.ingress.backendProtocol", spec: web + "ingress: {" + hostRule + ", backendProtocol: TCP}"},
-		{name: "snippet annotation (ingress-nginx configuration)", want: "spec.ingress.annotations: snippet annotations", spec: web + "ingress: {" + hostRule + ", annotations: {nginx.ingress.kubernetes.io/configuration-snippet: \"return 200;\"}}"},
-		{name: "snippet annotation (ingress-nginx server)", want: "spec.ingress.annotations: snippet annotations", spec: web + "ingress: {" + hostRule + ", annotations: {nginx.ingress.kubernetes.io/server-snippet: \"location / {}\"}}"},
-		{name: "snippet annotation (ingress-nginx modsecurity)", want: "spec.ingress.annotations: snippet annotations", spec: web + "ingress: {" + hostRule + ", annotations: {nginx.ingress.kubernetes.io/modsecurity-snippet: \"SecRuleEngine Off\"}}"},
-		{name: "snippet annotation (NGINX Inc. location)", want: "spec.ingress.annotations: snippet annotations", spec: web + "ingress: {" + hostRule + ", annotations: {nginx.org/location-snippets: \"return 200;\"}}"},
-		{name: "snippet annotation (HAProxy backend)", want: "spec.ingress.annotations: snippet annotations", spec: web + "ingress: {" + hostRule + ", annotations: {haproxy.org/backend-config-snippet: \"http-request deny\"}}"},
-		{name: "annotation key with a space", want: "spec.ingress.annotations: keys must be valid annotation names", spec: web + "ingress: {" + hostRule + ", annotations: {\"bad key\": x}}"},
-		{name: "annotation value too long", want: "spec.ingress.annotations: values are limited to 4096 characters", spec: web + "ingress: {" + hostRule + ", annotations: {example.com/x: " + strings.Repeat("a", 4097) + "}}"},
-		{name: "too many ingress rules", want: "spec.ingress.rules", spec: web + "ingress: {rules: " + repeat(33, func(i int) string { return fmt.Sprintf("{host: h%d.example.com, paths: [{path: /}]}", i) }) + "}"},
+		{name: "ingress with neither rules nor defaultBackend", field: "spec.ingress", want: "needs rules or a defaultBackend", spec: web + "ingress: {className: nginx}"},
+		{name: "ingress path not starting with /", field: "spec.ingress.rules[0].paths[0].path", want: "", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: shop}]}]}"},
+		{name: "ingress path with a newline", field: "spec.ingress.rules[0].paths[0].path", want: "", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: \"/shop\\n}location / {\"}]}]}"},
+		{name: "ingress path with unicode", field: "spec.ingress.rules[0].paths[0].path", want: "", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: /shöp}]}]}"},
+		{name: "ingress path with a quote", field: "spec.ingress.rules[0].paths[0].path", want: "", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: \"/shop';\"}]}]}"},
+		{name: "ingress bad pathType", field: "spec.ingress.rules[0].paths[0].pathType", want: "", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: /, pathType: Regex}]}]}"},
+		{name: "regex path with Prefix", field: "spec.ingress.rules[0].paths[0].path", want: "is a regular expression: it needs pathType ImplementationSpecific", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: \"/shop(/|$)(.*)\", pathType: Prefix}]}]}"},
+		{name: "regex path with Exact", field: "spec.ingress.rules[0].paths[0].path", want: "is a regular expression: it needs pathType ImplementationSpecific", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: \"/items/[0-9]+\", pathType: Exact}]}]}"},
+		{name: "rewrite with $2 but no capture group", field: "spec.ingress.rewriteTarget", want: "refers to a capture group", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: /shop}]}], rewriteTarget: /$2}"},
+		{name: "rewriteTarget not starting with /", field: "spec.ingress.rewriteTarget", want: "", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: \"/shop(/|$)(.*)\"}]}], rewriteTarget: $2}"},
+		{name: "rewriteTarget injection", field: "spec.ingress.rewriteTarget", want: "", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: \"/shop(/|$)(.*)\"}]}], rewriteTarget: \"/$2; return 200\"}"},
+		{name: "tls host not among rule hosts", field: "spec.ingress.tls.hosts", want: "", spec: web + "ingress: {" + hostRule + ", tls: {secretName: shop-tls, hosts: [evil.example.com]}}"},
+		{name: "tls without a rule host", field: "spec.ingress.tls", want: "needs at least one rule with a host", spec: web + "ingress: {rules: [{paths: [{path: /}]}], tls: {selfSigned: true}}"},
+		{name: "two tls sources", field: "spec.ingress.tls", want: "exactly one of secretName, selfSigned: true or certManager", spec: web + "ingress: {" + hostRule + ", tls: {secretName: shop-tls, selfSigned: true}}"},
+		{name: "tls source selfSigned false only", field: "spec.ingress.tls", want: "exactly one of secretName, selfSigned: true or certManager", spec: web + "ingress: {" + hostRule + ", tls: {selfSigned: false}}"},
+		{name: "tls secretName upper-case", field: "spec.ingress.tls.secretName", want: "", spec: web + "ingress: {" + hostRule + ", tls: {secretName: Shop-TLS}}"},
+		{name: "certManager kind", field: "spec.ingress.tls.certManager.kind", want: "", spec: web + "ingress: {" + hostRule + ", tls: {certManager: {issuer: letsencrypt, kind: VaultIssuer}}}"},
+		{name: "certManager without issuer", field: "spec.ingress.tls.certManager.issuer", want: "", spec: web + "ingress: {" + hostRule + ", tls: {certManager: {kind: ClusterIssuer}}}"},
+		{name: "sslRedirect without tls", field: "spec.ingress.sslRedirect", want: "", spec: web + "ingress: {" + hostRule + ", sslRedirect: true}"},
+		{name: "duplicate rule host", field: "spec.ingress.rules", want: "each host may appear in one rule only", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: /a}]}, {host: shop.example.com, paths: [{path: /b}]}]}"},
+		{name: "two catch-all rules", field: "spec.ingress.rules", want: "each host may appear in one rule only", spec: web + "ingress: {rules: [{paths: [{path: /a}]}, {paths: [{path: /b}]}]}"},
+		{name: "duplicate path", field: "spec.ingress.rules[0].paths", want: "each path may appear once per host", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: /a}, {path: /a, pathType: Exact}]}]}"},
+		{name: "rule without paths", field: "spec.ingress.rules[0].paths", want: "", spec: web + "ingress: {rules: [{host: shop.example.com, paths: []}]}"},
+		{name: "host upper-case", field: "spec.ingress.rules[0].host", want: "", spec: web + "ingress: {rules: [{host: Shop.example.com, paths: [{path: /}]}]}"},
+		{name: "host unicode", field: "spec.ingress.rules[0].host", want: "", spec: web + "ingress: {rules: [{host: shöp.example.com, paths: [{path: /}]}]}"},
+		{name: "host injection", field: "spec.ingress.rules[0].host", want: "", spec: web + "ingress: {rules: [{host: \"evil.com;rm\", paths: [{path: /}]}]}"},
+		{name: "host with a port", field: "spec.ingress.rules[0].host", want: "", spec: web + "ingress: {rules: [{host: \"shop.example.com:443\", paths: [{path: /}]}]}"},
+		{name: "host wildcard inside", field: "spec.ingress.rules[0].host", want: "", spec: web + "ingress: {rules: [{host: \"shop.*.example.com\", paths: [{path: /}]}]}"},
+		{name: "host single label", field: "spec.ingress.rules[0].host", want: "", spec: web + "ingress: {rules: [{host: shop, paths: [{path: /}]}]}"},
+		{name: "ingress path port not in spec.ports", field: "spec.ingress.rules", want: "", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: /, port: web}]}]}"},
+		{name: "ingress path port is a UDP port", field: "spec.ingress.rules", want: "", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}, {name: quic, containerPort: 8443, protocol: UDP}]}\nports: [{name: http, port: 80, targetPort: http}, {name: quic, port: 443, targetPort: quic, protocol: UDP}]\ningress: {rules: [{host: shop.example.com, paths: [{path: /, port: quic}]}]}"},
+		{name: "defaultBackend port not in spec.ports", field: "spec.ingress.defaultBackend.port", want: "", spec: web + "ingress: {defaultBackend: {port: web}}"},
+		{name: "defaultBackend port is a UDP port", field: "spec.ingress.defaultBackend.port", want: "", spec: "workload: {image: nginx:1.27, ports: [{name: http, containerPort: 8080}, {name: quic, containerPort: 8443, protocol: UDP}]}\nports: [{name: http, port: 80, targetPort: http}, {name: quic, port: 443, targetPort: quic, protocol: UDP}]\ningress: {defaultBackend: {port: quic}}"},
+		{name: "ingress without ports", field: "spec.ingress", want: "requires spec.ports", spec: "external: {hostname: db.example.com}\ningress: {defaultBackend: {}}"},
+		{name: "ingress with UDP ports only", field: "spec.ingress", want: "requires at least one TCP port", spec: "workload: {image: coredns/coredns:1.11.3, ports: [{name: dns, containerPort: 53, protocol: UDP}]}\nports: [{name: dns, port: 53, targetPort: dns, protocol: UDP}]\ningress: {defaultBackend: {}}"},
+		{name: "className upper-case", field: "spec.ingress.className", want: "", spec: web + "ingress: {className: Nginx, " + hostRule + "}"},
+		{name: "rateLimitRPS 0", field: "spec.ingress.rateLimitRPS", want: "", spec: web + "ingress: {" + hostRule + ", rateLimitRPS: 0}"},
+		{name: "backendProtocol TCP", field: "spec.ingress.backendProtocol", want: "", spec: web + "ingress: {" + hostRule + ", backendProtocol: TCP}"},
+		{name: "snippet annotation (ingress-nginx configuration)", field: "spec.ingress.annotations", want: "snippet annotations", spec: web + "ingress: {" + hostRule + ", annotations: {nginx.ingress.kubernetes.io/configuration-snippet: \"return 200;\"}}"},
+		{name: "snippet annotation (ingress-nginx server)", field: "spec.ingress.annotations", want: "snippet annotations", spec: web + "ingress: {" + hostRule + ", annotations: {nginx.ingress.kubernetes.io/server-snippet: \"location / {}\"}}"},
+		{name: "snippet annotation (ingress-nginx modsecurity)", field: "spec.ingress.annotations", want: "snippet annotations", spec: web + "ingress: {" + hostRule + ", annotations: {nginx.ingress.kubernetes.io/modsecurity-snippet: \"SecRuleEngine Off\"}}"},
+		{name: "snippet annotation (NGINX Inc. location)", field: "spec.ingress.annotations", want: "snippet annotations", spec: web + "ingress: {" + hostRule + ", annotations: {nginx.org/location-snippets: \"return 200;\"}}"},
+		{name: "snippet annotation (HAProxy backend)", field: "spec.ingress.annotations", want: "snippet annotations", spec: web + "ingress: {" + hostRule + ", annotations: {haproxy.org/backend-config-snippet: \"http-request deny\"}}"},
+		{name: "annotation key with a space", field: "spec.ingress.annotations", want: "keys must be valid annotation names", spec: web + "ingress: {" + hostRule + ", annotations: {\"bad key\": x}}"},
+		{name: "annotation value too long", field: "spec.ingress.annotations", want: "values are limited to 4096 characters", spec: web + "ingress: {" + hostRule + ", annotations: {example.com/x: " + strings.Repeat("a", 4097) + "}}"},
+		{name: "too many ingress rules", field: "spec.ingress.rules", want: "", spec: web + "ingress: {rules: " + repeat(33, func(i int) string { return fmt.Sprintf("{host: h%d.example.com, paths: [{path: /}]}", i) }) + "}"},
 
 		// NetworkPolicy.
-		{name: "networkPolicy without enabled", want: "spec.networkPolicy.enabled", spec: web + "networkPolicy: {allowFrom: [{podSelector: {}}]}"},
-		{name: "too many allowFrom peers", want: "spec.networkPolicy.allowFrom", spec: web + "networkPolicy: {enabled: true, allowFrom: " + repeat(33, func(i int) string { return fmt.Sprintf("{podSelector: {matchLabels: {n: p%d}}}", i) }) + "}"},
-		{name: "allowFrom empty peer", want: "spec.networkPolicy.allowFrom[]: set podSelector, namespaceSelector or ipBlock", spec: web + "networkPolicy: {enabled: true, allowFrom: [{}]}"},
-		{name: "allowFrom ipBlock with a podSelector", want: "spec.networkPolicy.allowFrom[]: an ipBlock peer takes no podSelector", spec: web + "networkPolicy: {enabled: true, allowFrom: [{ipBlock: {cidr: 10.0.0.0/8}, podSelector: {}}]}"},
+		{name: "networkPolicy without enabled", field: "spec.networkPolicy.enabled", want: "", spec: web + "networkPolicy: {allowFrom: [{podSelector: {}}]}"},
+		{name: "too many allowFrom peers", field: "spec.networkPolicy.allowFrom", want: "", spec: web + "networkPolicy: {enabled: true, allowFrom: " + repeat(33, func(i int) string { return fmt.Sprintf("{podSelector: {matchLabels: {n: p%d}}}", i) }) + "}"},
+		{name: "allowFrom empty peer", field: "spec.networkPolicy.allowFrom[0]", want: "set podSelector, namespaceSelector or ipBlock", spec: web + "networkPolicy: {enabled: true, allowFrom: [{}]}"},
+		{name: "allowFrom ipBlock with a podSelector", field: "spec.networkPolicy.allowFrom[0]", want: "an ipBlock peer takes no podSelector", spec: web + "networkPolicy: {enabled: true, allowFrom: [{ipBlock: {cidr: 10.0.0.0/8}, podSelector: {}}]}"},
 
 		// Secondary networks.
-		{name: "secondaryNetworks without workload", want: "spec.secondaryNetworks: requires spec.workload", spec: "selector: {app: web}\n" + http80 + "secondaryNetworks: [{name: data, type: macvlan, master: ens4, ipam: {dhcp: true}}]"},
-		{name: "static ipam with fewer addresses than replicas", want: "spec.secondaryNetworks[].ipam.static.addresses: needs one address per replica", spec: "workload: {image: nginx:1.27, replicas: 3, ports: [{name: http, containerPort: 8080}]}\n" + http80 + "secondaryNetworks: [{name: data, type: macvlan, master: ens4, ipam: {static: {addresses: [192.168.51.10/24, 192.168.51.11/24]}}}]"},
-		{name: "host-device without device", want: "spec.secondaryNetworks[].device: required for type host-device", spec: web + "secondaryNetworks: [{name: custom, type: host-device}]"},
-		{name: "macvlan without master", want: "spec.secondaryNetworks[].master: required for type macvlan and ipvlan", spec: web + "secondaryNetworks: [{name: data, type: macvlan}]"},
-		{name: "device on macvlan", want: "spec.secondaryNetworks[].device: only for type host-device", spec: web + "secondaryNetworks: [{name: data, type: macvlan, master: ens4, device: ens5}]"},
-		{name: "master on bridge", want: "spec.secondaryNetworks[].master: only for type macvlan and ipvlan", spec: web + "secondaryNetworks: [{name: data, type: bridge, master: ens4}]"},
-		{name: "bridge on macvlan", want: "spec.secondaryNetworks[].bridge: only for type bridge", spec: web + "secondaryNetworks: [{name: data, type: macvlan, master: ens4, bridge: br0}]"},
-		{name: "ipvlan mode on macvlan", want: "spec.secondaryNetworks[].mode", spec: web + "secondaryNetworks: [{name: data, type: macvlan, master: ens4, mode: l3}]"},
-		{name: "mode on host-device", want: "spec.secondaryNetworks[].mode", spec: web + "secondaryNetworks: [{name: custom, type: host-device, device: ens4, mode: bridge}]"},
-		{name: "host-device with two static addresses", want: "spec.secondaryNetworks[].ipam.static.addresses: a host-device moves one NIC into one pod", spec: "workload: {image: nginx:1.27, replicas: 2, ports: [{name: http, containerPort: 8080}]}\n" + http80 + "secondaryNetworks: [{name: custom, type: host-device, device: ens4, ipam: {static: {addresses: [192.168.51.10/24, 192.168.51.11/24]}}}]"},
-		{name: "type and networkAttachmentDefinition", want: "spec.secondaryNetworks[]: exactly one of type or networkAttachmentDefinition", spec: web + "secondaryNetworks: [{name: data, type: bridge, networkAttachmentDefinition: storage}]"},
-		{name: "neither type nor networkAttachmentDefinition", want: "spec.secondaryNetworks[]: exactly one of type or networkAttachmentDefinition", spec: web + "secondaryNetworks: [{name: data}]"},
-		{name: "networkAttachmentDefinition with ipam", want: "spec.secondaryNetworks[]: a networkAttachmentDefinition reference takes no", spec: web + "secondaryNetworks: [{name: data, networkAttachmentDefinition: storage, ipam: {dhcp: true}}]"},
-		{name: "networkAttachmentDefinition of another namespace", want: "spec.secondaryNetworks[0].networkAttachmentDefinition", spec: web + "secondaryNetworks: [{name: data, networkAttachmentDefinition: other-team/storage-net}]"},
-		{name: "CNI bridge name injection", want: "spec.secondaryNetworks[0].bridge", spec: web + "secondaryNetworks: [{name: data, type: bridge, bridge: 'br0\",\"type\":\"host-device'}]"},
-		{name: "CNI device name injection", want: "spec.secondaryNetworks[0].device", spec: web + "secondaryNetworks: [{name: custom, type: host-device, device: 'eth0\"}'}]"},
-		{name: "CNI master name injection", want: "spec.secondaryNetworks[0].master", spec: web + "secondaryNetworks: [{name: data, type: macvlan, master: \"ens4; reboot\"}]"},
-		{name: "interface name longer than 15", want: "spec.secondaryNetworks[0].interface", spec: web + "secondaryNetworks: [{name: data, type: bridge, interface: net0123456789abc}]"},
-		{name: "network name upper-case", want: "spec.secondaryNetworks[0].name", spec: web + "secondaryNetworks: [{name: Custom, type: bridge}]"},
-		{name: "network type sriov", want: "spec.secondaryNetworks[0].type", spec: web + "secondaryNetworks: [{name: data, type: sriov}]"},
-		{name: "mtu too small", want: "spec.secondaryNetworks[0].mtu", spec: web + "secondaryNetworks: [{name: data, type: bridge, mtu: 100}]"},
-		{name: "ipam with nothing", want: "spec.secondaryNetworks[].ipam: exactly one of static, whereabouts, dhcp: true or hostLocal", spec: web + "secondaryNetworks: [{name: data, type: bridge, ipam: {dhcp: false}}]"},
-		{name: "ipam with two", want: "spec.secondaryNetworks[].ipam: exactly one of static, whereabouts, dhcp: true or hostLocal", spec: web + "secondaryNetworks: [{name: data, type: bridge, ipam: {dhcp: true, whereabouts: {range: 192.168.52.0/24}}}]"},
-		{name: "static address without prefix", want: "spec.secondaryNetworks[0].ipam.static.addresses[0]", spec: web + "secondaryNetworks: [{name: data, type: bridge, ipam: {static: {addresses: [192.168.51.10]}}}]"},
-		{name: "static address with prefix 33", want: "spec.secondaryNetworks[0].ipam.static.addresses[0]", spec: web + "secondaryNetworks: [{name: data, type: bridge, ipam: {static: {addresses: [192.168.51.10/33]}}}]"},
-		{name: "static address with prefix 999", want: "spec.secondaryNetworks[0].ipam.static.addresses[0]", spec: web + "secondaryNetworks: [{name: data, type: bridge, ipam: {static: {addresses: [192.168.51.10/999]}}}]"},
-		{name: "static gateway not an address", want: "spec.secondaryNetworks[0].ipam.static.gateway", spec: web + "secondaryNetworks: [{name: data, type: bridge, ipam: {static: {addresses: [192.168.51.10/24], gateway: 192.168.51}}}]"},
-		{name: "whereabouts range not a CIDR", want: "spec.secondaryNetworks[0].ipam.whereabouts.range", spec: web + "secondaryNetworks: [{name: data, type: macvlan, master: ens4, ipam: {whereabouts: {range: 192.168.52.0}}}]"},
-		{name: "whereabouts rangeStart outside range", want: "spec.secondaryNetworks[0].ipam.whereabouts", spec: web + "secondaryNetworks: [{name: data, type: macvlan, master: ens4, ipam: {whereabouts: {range: 192.168.52.0/24, rangeStart: 192.168.53.10}}}]"},
-		{name: "hostLocal rangeEnd outside range", want: "spec.secondaryNetworks[0].ipam.hostLocal", spec: web + "secondaryNetworks: [{name: data, type: bridge, ipam: {hostLocal: {range: 192.168.52.0/24, rangeEnd: 192.168.53.10}}}]"},
-		{name: "hostLocal exclude not a CIDR", want: "spec.secondaryNetworks[0].ipam.hostLocal.exclude[0]", spec: web + "secondaryNetworks: [{name: data, type: bridge, ipam: {hostLocal: {range: 192.168.52.0/24, exclude: [192.168.52.1]}}}]"},
-		{name: "duplicate network names", want: "spec.secondaryNetworks[1]: Duplicate value", spec: web + "secondaryNetworks: [{name: data, type: bridge}, {name: data, type: bridge, bridge: br1}]"},
-		{name: "too many secondary networks", want: "spec.secondaryNetworks", spec: web + "secondaryNetworks: " + repeat(9, func(i int) string { return fmt.Sprintf("{name: n%d, type: bridge}", i) })},
+		{name: "secondaryNetworks without workload", field: "spec.secondaryNetworks", want: "requires spec.workload", spec: "selector: {app: web}\n" + http80 + "secondaryNetworks: [{name: data, type: macvlan, master: ens4, ipam: {dhcp: true}}]"},
+		{name: "static ipam with fewer addresses than replicas", field: "spec.secondaryNetworks", want: "needs one address per replica", spec: "workload: {image: nginx:1.27, replicas: 3, ports: [{name: http, containerPort: 8080}]}\n" + http80 + "secondaryNetworks: [{name: data, type: macvlan, master: ens4, ipam: {static: {addresses: [192.168.51.10/24, 192.168.51.11/24]}}}]"},
+		{name: "host-device without device", field: "spec.secondaryNetworks[0].device", want: "required for type host-device", spec: web + "secondaryNetworks: [{name: custom, type: host-device}]"},
+		{name: "macvlan without master", field: "spec.secondaryNetworks[0].master", want: "required for type macvlan and ipvlan", spec: web + "secondaryNetworks: [{name: data, type: macvlan}]"},
+		{name: "device on macvlan", field: "spec.secondaryNetworks[0].device", want: "only for type host-device", spec: web + "secondaryNetworks: [{name: data, type: macvlan, master: ens4, device: ens5}]"},
+		{name: "master on bridge", field: "spec.secondaryNetworks[0].master", want: "only for type macvlan and ipvlan", spec: web + "secondaryNetworks: [{name: data, type: bridge, master: ens4}]"},
+		{name: "bridge on macvlan", field: "spec.secondaryNetworks[0].bridge", want: "only for type bridge", spec: web + "secondaryNetworks: [{name: data, type: macvlan, master: ens4, bridge: br0}]"},
+		{name: "ipvlan mode on macvlan", field: "spec.secondaryNetworks[0].mode", want: "", spec: web + "secondaryNetworks: [{name: data, type: macvlan, master: ens4, mode: l3}]"},
+		{name: "mode on host-device", field: "spec.secondaryNetworks[0].mode", want: "", spec: web + "secondaryNetworks: [{name: custom, type: host-device, device: ens4, mode: bridge}]"},
+		{name: "host-device with two static addresses", field: "spec.secondaryNetworks[0].ipam.static.addresses", want: "a host-device moves one NIC into one pod", spec: "workload: {image: nginx:1.27, replicas: 2, ports: [{name: http, containerPort: 8080}]}\n" + http80 + "secondaryNetworks: [{name: custom, type: host-device, device: ens4, ipam: {static: {addresses: [192.168.51.10/24, 192.168.51.11/24]}}}]"},
+		{name: "type and networkAttachmentDefinition", field: "spec.secondaryNetworks[0]", want: "exactly one of type or networkAttachmentDefinition", spec: web + "secondaryNetworks: [{name: data, type: bridge, networkAttachmentDefinition: storage}]"},
+		{name: "neither type nor networkAttachmentDefinition", field: "spec.secondaryNetworks[0]", want: "exactly one of type or networkAttachmentDefinition", spec: web + "secondaryNetworks: [{name: data}]"},
+		{name: "networkAttachmentDefinition with ipam", field: "spec.secondaryNetworks[0]", want: "a networkAttachmentDefinition reference takes no", spec: web + "secondaryNetworks: [{name: data, networkAttachmentDefinition: storage, ipam: {dhcp: true}}]"},
+		{name: "networkAttachmentDefinition of another namespace", field: "spec.secondaryNetworks[0].networkAttachmentDefinition", want: "", spec: web + "secondaryNetworks: [{name: data, networkAttachmentDefinition: other-team/storage-net}]"},
+		{name: "CNI bridge name injection", field: "spec.secondaryNetworks[0].bridge", want: "", spec: web + "secondaryNetworks: [{name: data, type: bridge, bridge: 'br0\",\"type\":\"host-device'}]"},
+		{name: "CNI device name injection", field: "spec.secondaryNetworks[0].device", want: "", spec: web + "secondaryNetworks: [{name: custom, type: host-device, device: 'eth0\"}'}]"},
+		{name: "CNI master name injection", field: "spec.secondaryNetworks[0].master", want: "", spec: web + "secondaryNetworks: [{name: data, type: macvlan, master: \"ens4; reboot\"}]"},
+		{name: "interface name longer than 15", field: "spec.secondaryNetworks[0].interface", want: "", spec: web + "secondaryNetworks: [{name: data, type: bridge, interface: net0123456789abc}]"},
+		{name: "network name upper-case", field: "spec.secondaryNetworks[0].name", want: "", spec: web + "secondaryNetworks: [{name: Custom, type: bridge}]"},
+		{name: "network type sriov", field: "spec.secondaryNetworks[0].type", want: "", spec: web + "secondaryNetworks: [{name: data, type: sriov}]"},
+		{name: "mtu too small", field: "spec.secondaryNetworks[0].mtu", want: "", spec: web + "secondaryNetworks: [{name: data, type: bridge, mtu: 100}]"},
+		{name: "ipam with nothing", field: "spec.secondaryNetworks[0].ipam", want: "exactly one of static, whereabouts, dhcp: true or hostLocal", spec: web + "secondaryNetworks: [{name: data, type: bridge, ipam: {dhcp: false}}]"},
+		{name: "ipam with two", field: "spec.secondaryNetworks[0].ipam", want: "exactly one of static, whereabouts, dhcp: true or hostLocal", spec: web + "secondaryNetworks: [{name: data, type: bridge, ipam: {dhcp: true, whereabouts: {range: 192.168.52.0/24}}}]"},
+		{name: "static address without prefix", field: "spec.secondaryNetworks[0].ipam.static.addresses[0]", want: "", spec: web + "secondaryNetworks: [{name: data, type: bridge, ipam: {static: {addresses: [192.168.51.10]}}}]"},
+		{name: "static address with prefix 33", field: "spec.secondaryNetworks[0].ipam.static.addresses[0]", want: "", spec: web + "secondaryNetworks: [{name: data, type: bridge, ipam: {static: {addresses: [192.168.51.10/33]}}}]"},
+		{name: "static address with prefix 999", field: "spec.secondaryNetworks[0].ipam.static.addresses[0]", want: "", spec: web + "secondaryNetworks: [{name: data, type: bridge, ipam: {static: {addresses: [192.168.51.10/999]}}}]"},
+		{name: "static gateway not an address", field: "spec.secondaryNetworks[0].ipam.static.gateway", want: "", spec: web + "secondaryNetworks: [{name: data, type: bridge, ipam: {static: {addresses: [192.168.51.10/24], gateway: 192.168.51}}}]"},
+		{name: "whereabouts range not a CIDR", field: "spec.secondaryNetworks[0].ipam.whereabouts.range", want: "", spec: web + "secondaryNetworks: [{name: data, type: macvlan, master: ens4, ipam: {whereabouts: {range: 192.168.52.0}}}]"},
+		{name: "whereabouts rangeStart outside range", field: "spec.secondaryNetworks[0].ipam.whereabouts.rangeStart", want: "", spec: web + "secondaryNetworks: [{name: data, type: macvlan, master: ens4, ipam: {whereabouts: {range: 192.168.52.0/24, rangeStart: 192.168.53.10}}}]"},
+		{name: "hostLocal rangeEnd outside range", field: "spec.secondaryNetworks[0].ipam.hostLocal.rangeEnd", want: "", spec: web + "secondaryNetworks: [{name: data, type: bridge, ipam: {hostLocal: {range: 192.168.52.0/24, rangeEnd: 192.168.53.10}}}]"},
+		{name: "hostLocal exclude not a CIDR", field: "spec.secondaryNetworks[0].ipam.hostLocal.exclude[0]", want: "", spec: web + "secondaryNetworks: [{name: data, type: bridge, ipam: {hostLocal: {range: 192.168.52.0/24, exclude: [192.168.52.1]}}}]"},
+		{name: "duplicate network names", field: "spec.secondaryNetworks[1]", want: "Duplicate value", spec: web + "secondaryNetworks: [{name: data, type: bridge}, {name: data, type: bridge, bridge: br1}]"},
+		{name: "too many secondary networks", field: "spec.secondaryNetworks", want: "", spec: web + "secondaryNetworks: " + repeat(9, func(i int) string { return fmt.Sprintf("{name: n%d, type: bridge}", i) })},
 
 		// Patches.
-		{name: "patch target kind Pod", want: "spec.patches[0].target.kind", spec: web + "patches: [{target: {kind: Pod}, patch: \"metadata: {labels: {a: b}}\"}]"},
-		{name: "empty patch", want: "spec.patches[0].patch", spec: web + "patches: [{target: {kind: Service}, patch: \"\"}]"},
-		{name: "too many patches", want: "spec.patches", spec: web + "patches: " + repeat(33, func(int) string { return "{target: {kind: Service}, patch: \"metadata: {labels: {a: b}}\"}" })},
+		{name: "patch target kind Pod", field: "spec.patches[0].target.kind", want: "", spec: web + "patches: [{target: {kind: Pod}, patch: \"metadata: {labels: {a: b}}\"}]"},
+		{name: "empty patch", field: "spec.patches[0].patch", want: "", spec: web + "patches: [{target: {kind: Service}, patch: \"\"}]"},
+		{name: "too many patches", field: "spec.patches", want: "", spec: web + "patches: " + repeat(33, func(int) string { return "{target: {kind: Service}, patch: \"metadata: {labels: {a: b}}\"}" })},
 
 		// The name: the Service is named after the Exposure.
-		{name: "name longer than 63", want: "metadata.name", objName: strings.Repeat("a", 64), spec: web},
-		{name: "name upper-case", want: "metadata.name", objName: "Web", spec: web},
-		{name: "name starting with a digit", want: "metadata.name", objName: "1web", spec: web},
-		{name: "name with a dot", want: "metadata.name", objName: "web.v1", spec: web},
+		{name: "name longer than 63", field: "metadata.name", want: "", objName: strings.Repeat("a", 64), spec: web},
+		{name: "name upper-case", field: "metadata.name", want: "", objName: "Web", spec: web},
+		{name: "name starting with a digit", field: "metadata.name", want: "", objName: "1web", spec: web},
+		{name: "name with a dot", field: "metadata.name", want: "", objName: "web.v1", spec: web},
 	}
 }
+
+// causeField is the field a refusal points at. A rule on the object's
+// root (the name rule: fieldPath cannot point into metadata) reports no
+// field ("<nil>"); its message names metadata.name instead.
+func causeField(field, message string) string {
+	if (field == "<nil>" || field == "") && strings.Contains(message, "metadata.name: ") {
+		return "metadata.name"
+	}
+	return field
+}
+
+// dumpFields, with VALIDATION_DUMP_FIELDS=file, collects each case's
+// reported fields into that file: a help for writing the table's field
+// column after a deliberate change, to be read before it is pasted.
+var dumpFields map[string][]string
 
 // TestInvalidExposuresAreRefused submits every mistake in the table and
 // checks the apiserver refuses it, naming the offending field.
 func TestInvalidExposuresAreRefused(t *testing.T) {
 	ns := newNamespace(t)
+	if f := os.Getenv("VALIDATION_DUMP_FIELDS"); f != "" {
+		dumpFields = map[string][]string{}
+		t.Cleanup(func() {
+			b, _ := json.MarshalIndent(dumpFields, "", "  ")
+			_ = os.WriteFile(f, b, 0o644)
+		})
+	}
 	cases := invalidCases()
 	if len(cases) < 35 {
 		t.Fatalf("only %d invalid cases", len(cases))
@@ -444,9 +509,17 @@ func TestInvalidExposuresAreRefused(t *testing.T) {
 				t.Fatalf("want an Invalid error naming %q, got: %v", tc.want, err)
 			}
 			t.Logf("refused: %s", strings.Join(causes(err), "; "))
-			for _, c := range causes(err) {
-				if !strings.Contains(c, tc.want) {
-					t.Errorf("reason %q does not name %q (all reasons: %q)", c, tc.want, causes(err))
+			if dumpFields != nil {
+				for _, c := range statusCauses(err) {
+					dumpFields[tc.name] = append(dumpFields[tc.name], c.Field)
+				}
+			}
+			for _, c := range statusCauses(err) {
+				if !strings.Contains(c.Field+": "+c.Message, tc.want) {
+					t.Errorf("reason %q does not name %q (all reasons: %q)", c.Field+": "+c.Message, tc.want, causes(err))
+				}
+				if got := causeField(c.Field, c.Message); got != tc.field {
+					t.Errorf("the reason's field is %q, want %q (%s)", got, tc.field, c.Message)
 				}
 			}
 		})
@@ -473,6 +546,9 @@ func TestValidEdgeCasesAreAccepted(t *testing.T) {
 		{name: "fixed ip from an admin pool", spec: lb + "loadBalancer: {pool: shared, ip: 192.168.50.20, sharingKey: web}"},
 		{name: "another load-balancer implementation", spec: lb + "loadBalancer: {loadBalancerClass: example.com/lb, sourceRanges: [\"2001:db8::/32\", 10.0.0.0/8]}"},
 		{name: "nodePort on LoadBalancer", spec: nginx + "ports: [{name: http, port: 80, targetPort: http, nodePort: 30080}]\nservice: {type: LoadBalancer, externalTrafficPolicy: Local}"},
+		// The node-port range is the API server's setting, not the schema's.
+		{name: "nodePort below the default range", spec: nginx + "ports: [{name: http, port: 80, targetPort: http, nodePort: 53}]\nservice: {type: NodePort}"},
+		{name: "nodePort above the default range", spec: nginx + "ports: [{name: http, port: 80, targetPort: http, nodePort: 40000}]\nservice: {type: NodePort}"},
 		{name: "nodePort range ends", spec: nginx + "ports: [{name: http, port: 80, targetPort: http, nodePort: 30000}, {name: alt, port: 81, targetPort: http, nodePort: 32767}]\nservice: {type: NodePort}"},
 		{name: "same port and nodePort over TCP and UDP", spec: "workload: {image: coredns/coredns:1.11.3, ports: [{name: dns, containerPort: 53, protocol: UDP}, {name: dns-tcp, containerPort: 53}]}\nports: [{name: dns, port: 53, targetPort: dns, protocol: UDP, nodePort: 30053}, {name: dns-tcp, port: 53, targetPort: dns-tcp, nodePort: 30053}]\nservice: {type: NodePort}"},
 		{name: "replicas 0", spec: "workload: {image: nginx:1.27, replicas: 0, ports: [{name: http, containerPort: 8080}]}\n" + http80},

@@ -27,11 +27,11 @@ func TestAddressesAssignedReportsMetalLBAllocationFailures(t *testing.T) {
 		wantMsg    string
 	}{
 		{"no events: pending", false, nil, v1alpha1.ReasonPending, ""},
-		{"allocation failed", false, []corev1.Event{ev("svc-1", "AllocationFailed", "no available IPs", at(1))}, v1alpha1.ReasonAllocationFailed, "metallb-controller: no available IPs"},
+		{"allocation failed", false, []corev1.Event{ev("svc-1", "AllocationFailed", "no available IPs", at(1))}, v1alpha1.ReasonAllocationFailed, "metallb-controller refused to assign Service web an address: no available IPs"},
 		{"newest failure wins", false, []corev1.Event{
 			ev("svc-1", "AllocationFailed", "pool shared not allowed in namespace", at(5)),
 			ev("svc-1", "AllocationFailed", "no available IPs", at(1)),
-		}, v1alpha1.ReasonAllocationFailed, "metallb-controller: pool shared not allowed in namespace"},
+		}, v1alpha1.ReasonAllocationFailed, "metallb-controller refused to assign Service web an address: pool shared not allowed in namespace"},
 		{"events of an earlier Service of the same name are ignored", false, []corev1.Event{ev("svc-0", "AllocationFailed", "old", at(1))}, v1alpha1.ReasonPending, ""},
 		{"other reasons are ignored", false, []corev1.Event{ev("svc-1", "IPAllocated", "Assigned IP", at(1))}, v1alpha1.ReasonPending, ""},
 		{"an assigned address wins over old failures", true, []corev1.Event{ev("svc-1", "AllocationFailed", "no available IPs", at(1))}, v1alpha1.ReasonAssigned, ""},

@@ -66,6 +66,11 @@ type Input struct {
 	// Pods are the workload's pods, read for their Multus network-status
 	// (only with secondary networks).
 	Pods []corev1.Pod
+	// SelectedPods are the pods a selector backend's selector matches,
+	// read only while the Service is missing (nothing applied yet, e.g. a
+	// policy refusal): without a Service no EndpointSlice says whether
+	// they are ready.
+	SelectedPods []corev1.Pod
 	// ServiceEvents are the Events about the Service, read while a
 	// load-balancer address is missing: MetalLB says there why
 	// (AllocationFailed).
@@ -805,6 +810,19 @@ func endpointsPart(in Input, e *v1alpha1.Exposure) metav1.Condition {
 	}
 	var why string
 	switch {
+	case in.Service == nil && !in.ServiceIsForeign && !scaledToZero(in, e):
+		// Say what is missing, and what the cluster holds: a selector's
+		// pods may well be ready, with no Service yet to send them traffic.
+		why = fmt.Sprintf("Service %s does not exist, so it has no endpoints", names.Service(e.Name))
+		if len(e.Spec.Selector) > 0 {
+			n := readyPods(in.SelectedPods)
+			word := "pods match"
+			if n == 1 {
+				word = "pod matches"
+			}
+			why += fmt.Sprintf("; %d ready %s the selector %s", n, word, selectorString(e.Spec.Selector))
+		}
+		return cond(t, false, v1alpha1.ReasonNoReadyEndpoints, why)
 	case e.Spec.Workload != nil:
 		if in.Deployment != nil && desiredReplicas(in.Deployment) == 0 {
 			// Nothing runs on purpose: waiting for endpoints would leave
@@ -821,6 +839,29 @@ func endpointsPart(in Input, e *v1alpha1.Exposure) metav1.Condition {
 		why = "the Service has no ready endpoints"
 	}
 	return cond(t, false, v1alpha1.ReasonNoReadyEndpoints, why)
+}
+
+// scaledToZero: the workload asks for no pods, so none are expected.
+func scaledToZero(in Input, e *v1alpha1.Exposure) bool {
+	return e.Spec.Workload != nil && in.Deployment != nil && desiredReplicas(in.Deployment) == 0
+}
+
+// readyPods counts the pods that run, are not being deleted, and are Ready.
+func readyPods(pods []corev1.Pod) int {
+	n := 0
+	for i := range pods {
+		p := &pods[i]
+		if p.Status.Phase != corev1.PodRunning || p.DeletionTimestamp != nil {
+			continue
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
 
 func selectorString(sel map[string]string) string {
@@ -855,7 +896,8 @@ func addressesPart(svc *corev1.Service, events []corev1.Event) metav1.Condition 
 		return cond(t, true, v1alpha1.ReasonAssigned, "load-balancer address "+strings.Join(a, ", "))
 	}
 	if ev := allocationFailure(svc, events); ev != nil {
-		return cond(t, false, v1alpha1.ReasonAllocationFailed, fmt.Sprintf("%s: %s", ev.Source.Component, ev.Message))
+		who := firstNonEmpty(ev.Source.Component, ev.ReportingController, "the load-balancer implementation")
+		return cond(t, false, v1alpha1.ReasonAllocationFailed, fmt.Sprintf("%s refused to assign Service %s an address: %s", who, svc.Name, ev.Message))
 	}
 	return cond(t, false, v1alpha1.ReasonPending, fmt.Sprintf(
 		"Service %s has no load-balancer address yet; a load-balancer implementation (MetalLB or a cloud controller) with a free address must assign one", svc.Name))

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
@@ -347,6 +348,15 @@ func TestParts(t *testing.T) {
 		in:   Input{Exposure: exposure()},
 		want: []string{"ServiceReady=False/ServiceMissing", "EndpointsReady=False/NoReadyEndpoints"},
 		msg:  "Service web does not exist yet",
+	}, {
+		// A refusal before the first apply: no Service, but the cluster
+		// runs two ready pods the selector matches (and one that is not).
+		name: "selector backend, no Service, matching pods ready",
+		in: Input{Exposure: exposure(), SelectedPods: []corev1.Pod{
+			readyPod("legacy-1", true), readyPod("legacy-2", true), readyPod("legacy-3", false),
+		}},
+		want: []string{"ServiceReady=False/ServiceMissing", "EndpointsReady=False/NoReadyEndpoints"},
+		msg:  "Service web does not exist, so it has no endpoints; 2 ready pods match the selector app=web",
 	}, {
 		name: "selector backend, no pod matches",
 		in:   Input{Exposure: exposure(), Service: clusterIPSvc},
@@ -689,4 +699,14 @@ func TestHostMatches(t *testing.T) {
 			t.Errorf("hostMatches(%q, %q) = %v, want %v", tt.pattern, tt.host, got, tt.want)
 		}
 	}
+}
+
+// readyPod is a running pod, Ready or not.
+func readyPod(name string, ready bool) corev1.Pod {
+	st := corev1.ConditionFalse
+	if ready {
+		st = corev1.ConditionTrue
+	}
+	return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop", Labels: map[string]string{"app": "web"}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: st}}}}
 }

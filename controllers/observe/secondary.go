@@ -71,10 +71,12 @@ func SecondaryAddresses(exp *v1alpha1.Exposure, pods []corev1.Pod) ([]v1alpha1.E
 			}
 			for _, ip := range st.IPs {
 				addrs = append(addrs, v1alpha1.ExposureAddress{
-					Type:    v1alpha1.AddressSecondaryNetwork,
-					Network: wants[i].network,
-					Address: ip,
-					Pod:     p.Name,
+					Type:                        v1alpha1.AddressSecondaryNetwork,
+					Network:                     wants[i].network,
+					Address:                     ip,
+					Pod:                         p.Name,
+					Interface:                   st.Interface,
+					NetworkAttachmentDefinition: qualifiedNAD(exp.Namespace, st.Name),
 				})
 			}
 		}
@@ -181,6 +183,15 @@ func matchSecondary(namespace string, wants []secondaryWant, statuses []NetworkS
 		}
 	}
 	return out
+}
+
+// qualifiedNAD is a network-status entry's name as namespace/name: Multus
+// writes it so, older versions the bare name for the pod's namespace.
+func qualifiedNAD(namespace, name string) string {
+	if strings.Contains(name, "/") {
+		return name
+	}
+	return namespace + "/" + name
 }
 
 // sortSecondaryAddresses orders by network, pod and address (numerically,

@@ -199,6 +199,11 @@ func TestSecondaryAddresses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, c := SecondaryAddresses(tt.exp, tt.pods)
+			// Which entry each network matched is this table's subject;
+			// the interface and NAD it reports are TestSecondaryAddressDetails'.
+			for i := range got {
+				got[i].Interface, got[i].NetworkAttachmentDefinition = "", ""
+			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("addresses:\n got  %+v\n want %+v", got, tt.want)
 			}
@@ -233,5 +238,31 @@ func TestSecondaryAddressesOrderIndependent(t *testing.T) {
 	gotAddrs, gotCond := SecondaryAddresses(exp, reversed)
 	if !reflect.DeepEqual(gotAddrs, wantAddrs) || gotCond != wantCond {
 		t.Errorf("order changed the result:\n%+v %+v\n%+v %+v", wantAddrs, wantCond, gotAddrs, gotCond)
+	}
+}
+
+// TestSecondaryAddressDetails: each address carries the interface and the
+// NetworkAttachmentDefinition (namespace/name) its network-status entry
+// reports, also for a bare name in the pod's namespace (older Multus) and
+// for two networks on one NetworkAttachmentDefinition.
+func TestSecondaryAddressDetails(t *testing.T) {
+	exp := secExposure(1, secStorage,
+		v1alpha1.SecondaryNetwork{Name: "a", NetworkAttachmentDefinition: "shared", Interface: "net3"},
+		v1alpha1.SecondaryNetwork{Name: "b", NetworkAttachmentDefinition: "shared", Interface: "net2"})
+	pods := []corev1.Pod{secPod("web-1", corev1.PodRunning, `[`+secDefault+`,
+		{"name": "web-storage", "interface": "net1", "ips": ["192.168.51.10"]},
+		{"name": "shop/shared", "interface": "net2", "ips": ["172.16.0.2"]},
+		{"name": "shop/shared", "interface": "net3", "ips": ["172.16.0.3"]}]`)}
+	got, c := SecondaryAddresses(exp, pods)
+	want := []v1alpha1.ExposureAddress{
+		{Type: v1alpha1.AddressSecondaryNetwork, Network: "a", Address: "172.16.0.3", Pod: "web-1", Interface: "net3", NetworkAttachmentDefinition: "shop/shared"},
+		{Type: v1alpha1.AddressSecondaryNetwork, Network: "b", Address: "172.16.0.2", Pod: "web-1", Interface: "net2", NetworkAttachmentDefinition: "shop/shared"},
+		{Type: v1alpha1.AddressSecondaryNetwork, Network: "storage", Address: "192.168.51.10", Pod: "web-1", Interface: "net1", NetworkAttachmentDefinition: "shop/web-storage"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("addresses:\n got  %+v\n want %+v", got, want)
+	}
+	if c.Status != metav1.ConditionTrue {
+		t.Errorf("condition %+v, want True", c)
 	}
 }

@@ -86,7 +86,9 @@ func (o BundleOptions) check() error {
 //
 //   - the Deployment becomes the CSV's install strategy;
 //   - Roles and ClusterRoles bound to the Deployment's service account
-//     become its permissions and clusterPermissions (OLM creates the
+//     become its permissions and clusterPermissions (a Role bound in
+//     another namespace than the Deployment's becomes clusterPermissions:
+//     OLM grants permissions in its install namespace only; OLM creates the
 //     account and the bindings); roles bound to no one stay as manifests;
 //   - the Namespace, the ServiceAccount and the bindings are dropped (OLM
 //     installs into the namespace the admin picks);
@@ -262,8 +264,10 @@ func dockerfile(o BundleOptions) []byte {
 // which are shipped as plain manifests.
 func installStrategy(deployments, roles, bindings []*unstructured.Unstructured) (map[string]any, []*unstructured.Unstructured, error) {
 	accounts := map[string]bool{}
+	installNS := map[string]bool{}
 	var specs []any
 	for _, d := range deployments {
+		installNS[d.GetNamespace()] = true
 		spec, ok := d.Object["spec"].(map[string]any)
 		if !ok {
 			return nil, nil, fmt.Errorf("the Deployment %s has no spec", d.GetName())
@@ -308,7 +312,11 @@ func installStrategy(deployments, roles, bindings []*unstructured.Unstructured) 
 			}
 			sa := sm["name"].(string)
 			rules, _, _ := unstructured.NestedSlice(role.Object, "rules")
-			if b.GetKind() == "ClusterRoleBinding" {
+			// OLM grants a CSV's permissions in the namespace it installs
+			// into only: a Role bound in another namespace (the manager's
+			// Role in MetalLB's namespace) can only become cluster-wide
+			// permissions there.
+			if b.GetKind() == "ClusterRoleBinding" || !installNS[b.GetNamespace()] {
 				clusterPerms[sa] = appendRules(clusterPerms[sa], rules)
 			} else {
 				perms[sa] = appendRules(perms[sa], rules)

@@ -82,9 +82,12 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		return nil, err
 	}
 	c = &Cluster{dir: dir, opts: opts}
+	// The error returns below set c to nil: stop what was started through
+	// a copy (Ctrl-C during `make run`'s start-up used to panic here).
+	started := c
 	defer func() {
 		if err != nil {
-			c.Stop()
+			started.Stop()
 		}
 	}()
 

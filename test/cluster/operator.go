@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -10,6 +11,11 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/exposure-operator/exposure-operator/internal/testenv"
 )
@@ -120,4 +126,47 @@ func (o *Operator) Stop() {
 		_ = o.cmd.Process.Kill()
 		<-done
 	}
+}
+
+// OperatorUser is the identity the operator runs as in a cluster: the
+// service account config/default creates for the manager Deployment.
+const OperatorUser = "system:serviceaccount:exposure-operator-system:exposure-operator-controller-manager"
+
+// OperatorKubeconfig binds OperatorUser to the generated roles
+// (config/rbac/role.yaml, as `make manifests` writes it from the markers:
+// the ClusterRole, and the Role in MetalLB's namespace) and writes a copy
+// of adminKubeconfig that impersonates that user, so the operator process
+// runs with exactly its shipped permissions: a verb the markers forgot
+// fails here, not in a user's cluster.
+func OperatorKubeconfig(ctx context.Context, c client.Client, adminKubeconfig string) (string, error) {
+	roles, err := testenv.ReadManagerRoles()
+	if err != nil {
+		return "", err
+	}
+	for _, r := range roles.Roles {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: r.Namespace}}
+		if err := client.IgnoreAlreadyExists(c.Create(ctx, ns)); err != nil {
+			return "", err
+		}
+	}
+	// A name of its own: a real installation's roles are left alone.
+	if _, err := roles.Bind(ctx, c, "local-exposure-operator-manager", OperatorUser); err != nil {
+		return "", err
+	}
+	cfg, err := clientcmd.LoadFromFile(adminKubeconfig)
+	if err != nil {
+		return "", err
+	}
+	for _, a := range cfg.AuthInfos {
+		a.Impersonate = OperatorUser
+	}
+	f, err := os.CreateTemp("", "exposure-operator-kubeconfig-")
+	if err != nil {
+		return "", err
+	}
+	_ = f.Close()
+	if err := clientcmd.WriteToFile(*cfg, f.Name()); err != nil {
+		return "", err
+	}
+	return f.Name(), nil
 }

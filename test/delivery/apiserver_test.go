@@ -165,6 +165,11 @@ func TestInstallerAppliesCleanly(t *testing.T) {
 			})
 		}
 	}
+	// MetalLB's namespace exists, as MetalLB's own installation makes it:
+	// the manager's Role for MetalLB objects lives there.
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "metallb-system"}}); client.IgnoreAlreadyExists(err) != nil {
+		t.Fatal(err)
+	}
 	// The CRD is served before anything refers to it.
 	deadline := time.Now().Add(30 * time.Second)
 	for {

@@ -99,15 +99,21 @@ func TestInstallerContents(t *testing.T) {
 	kinds := map[string]int{}
 	for _, u := range objs {
 		kinds[u.GetKind()]++
-		if ns := u.GetNamespace(); ns != "" && ns != "exposure-operator-system" {
-			t.Errorf("%s %s is in namespace %s", u.GetKind(), u.GetName(), ns)
+		// Everything in the operator's namespace, but the manager's Role
+		// for MetalLB objects (and its binding), in MetalLB's.
+		wantNS := "exposure-operator-system"
+		if u.GetName() == "exposure-operator-manager-role" || u.GetName() == "exposure-operator-metallb-manager-rolebinding" {
+			wantNS = "metallb-system"
+		}
+		if ns := u.GetNamespace(); ns != "" && ns != wantNS {
+			t.Errorf("%s %s is in namespace %s, want %s", u.GetKind(), u.GetName(), ns, wantNS)
 		}
 		if v := u.GetLabels()["app.kubernetes.io/managed-by"]; v == "exposure-operator" {
 			// The operator caches and prunes objects with this label.
 			t.Errorf("%s %s carries the label of the operator's own children", u.GetKind(), u.GetName())
 		}
 	}
-	for kind, n := range map[string]int{"Namespace": 1, "CustomResourceDefinition": 1, "ServiceAccount": 1, "Deployment": 1, "Service": 1, "ConfigMap": 1, "Role": 1, "RoleBinding": 1, "ClusterRoleBinding": 2} {
+	for kind, n := range map[string]int{"Namespace": 1, "CustomResourceDefinition": 1, "ServiceAccount": 1, "Deployment": 1, "Service": 1, "ConfigMap": 1, "Role": 2, "RoleBinding": 2, "ClusterRoleBinding": 2} {
 		if kinds[kind] != n {
 			t.Errorf("config/default: %d %s, want %d", kinds[kind], kind, n)
 		}
@@ -136,6 +142,13 @@ func TestInstallerContents(t *testing.T) {
 	vols, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "volumes")
 	if len(vols) != 1 || fmt.Sprint(vols[0].(map[string]any)["configMap"].(map[string]any)["name"]) != "exposure-operator-policy" {
 		t.Errorf("the manager mounts %v, want the ConfigMap exposure-operator-policy", vols)
+	}
+	// The MetalLB binding names the manager's service account (kustomize
+	// leaves a subject in another namespace alone; a replacement sets it).
+	rb := find(t, objs, "RoleBinding", "exposure-operator-metallb-manager-rolebinding")
+	subjects, _, _ := unstructured.NestedSlice(rb.Object, "subjects")
+	if len(subjects) != 1 || subjects[0].(map[string]any)["name"] != "exposure-operator-controller-manager" || subjects[0].(map[string]any)["namespace"] != "exposure-operator-system" {
+		t.Errorf("the MetalLB RoleBinding binds %v, want the manager's service account", subjects)
 	}
 	svc := find(t, objs, "Service", "exposure-operator-controller-manager-metrics-service")
 	ports, _, _ := unstructured.NestedSlice(svc.Object, "spec", "ports")

@@ -1,13 +1,9 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"os"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
@@ -33,9 +28,9 @@ var nsSeq struct {
 	n int
 }
 
-// newNamespace creates a namespace the suite's policy grants to, deleted
-// when the test ends.
-func newNamespace(t *testing.T, hint string) string {
+// newNamespace creates a namespace the suite's policy grants to, with
+// any further labels, deleted when the test ends.
+func newNamespace(t *testing.T, hint string, labels ...map[string]string) string {
 	t.Helper()
 	nsSeq.Lock()
 	nsSeq.n++
@@ -45,38 +40,14 @@ func newNamespace(t *testing.T, hint string) string {
 		name = strings.TrimRight(name[:60], "-")
 	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"exposure.dev/e2e": "true"}}}
+	for _, l := range labels {
+		maps.Copy(ns.Labels, l)
+	}
 	if err := k8s.Create(ctx, ns); err != nil {
 		t.Fatalf("creating namespace: %v", err)
 	}
 	t.Cleanup(func() { _ = k8s.Delete(context.Background(), ns) })
 	return name
-}
-
-// decodeAll reads every object of a multi-document YAML file.
-func decodeAll(t *testing.T, path string) []*unstructured.Unstructured {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(b)))
-	var out []*unstructured.Unstructured
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		u := &unstructured.Unstructured{}
-		if err := utilyaml.Unmarshal(doc, &u.Object); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		if len(u.Object) > 0 {
-			out = append(out, u)
-		}
-	}
 }
 
 // serverSideApply applies an object as kubectl apply --server-side would.

@@ -73,7 +73,14 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: installing the CRD:", err)
 		return 1
 	}
-	stop, err := cluster.RunOperator(kubeconfig, filepath.Join(testenv.RepoRoot(), "test", "e2e", "testdata", "policy.yaml"), logs)
+	// The operator runs with exactly the generated role, not as admin.
+	operatorKubeconfig, err := cluster.OperatorKubeconfig(ctx, k8s, kubeconfig)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: binding the operator's role:", err)
+		return 1
+	}
+	defer os.Remove(operatorKubeconfig)
+	stop, err := cluster.RunOperator(operatorKubeconfig, filepath.Join(testenv.RepoRoot(), "test", "e2e", "testdata", "policy.yaml"), logs)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: starting the operator:", err)
 		return 1

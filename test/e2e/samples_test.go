@@ -11,140 +11,76 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/utils/ptr"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
-	"github.com/exposure-operator/exposure-operator/controllers/selfsigned"
 	"github.com/exposure-operator/exposure-operator/internal/testenv"
+	"github.com/exposure-operator/exposure-operator/test/cluster"
 )
 
-// adminPools are the MetalLB pools a cluster admin would have: one the
-// cluster assigns from automatically, and "shared", which tenants name.
-// Their addresses are data for MetalLB; nothing is sent to them.
-var adminPools = map[string]struct {
-	addresses  []any
-	auto       bool
-	namespaces []any
-}{
-	"e2e-default": {[]any{"192.168.50.40-192.168.50.63"}, true, nil},
-	"shared":      {[]any{"192.168.60.0/28"}, false, nil},
-	// A pool the admin reserved for another namespace: MetalLB refuses to
-	// allocate from it elsewhere.
-	"reserved": {[]any{"192.168.60.16/28"}, false, []any{"somebody-else"}},
-}
+// adminPools are the MetalLB pools a cluster admin would have: the ones
+// the samples name (cluster.SamplePools, as `make run` creates them), one
+// the cluster assigns from automatically, and one reserved for another
+// namespace, from which MetalLB refuses to allocate elsewhere. Their
+// addresses are data for MetalLB; nothing is sent to them.
+var adminPools = append([]cluster.AdminPool{
+	{Name: "e2e-default", Addresses: []string{"192.168.50.96/27"}, AutoAssign: true},
+	{Name: "reserved", Addresses: []string{"192.168.60.16/28"}, Namespaces: []string{"somebody-else"}},
+}, cluster.SamplePools...)
 
 func ensureAdminPools(t *testing.T) {
 	t.Helper()
-	for name, p := range adminPools {
-		u := &unstructured.Unstructured{Object: map[string]any{
-			"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool",
-			"metadata": map[string]any{"namespace": "metallb-system", "name": name},
-			"spec":     map[string]any{"addresses": p.addresses, "autoAssign": p.auto},
-		}}
-		if p.namespaces != nil {
-			_ = unstructured.SetNestedSlice(u.Object, p.namespaces, "spec", "serviceAllocation", "namespaces")
-		}
-		if err := k8s.Create(ctx, u); err != nil && !apierrors.IsAlreadyExists(err) {
-			t.Fatalf("creating admin pool %s: %v", name, err)
-		}
+	if err := cluster.EnsureAdminPools(ctx, k8s, adminPools); err != nil {
+		t.Fatal(err)
 	}
 }
 
-// TestSamples applies every sample, waits for it to be Ready, and checks
-// each address in its status against what the cluster's own controllers
-// wrote.
+// TestSamples applies every sample into one namespace, as `kubectl apply
+// -f samples/` would, after the admin and tenant steps the samples' first
+// comment lines name (done by the code `make run` uses), waits for each
+// to be Ready, and checks each address in its status against what the
+// cluster's own controllers wrote.
 func TestSamples(t *testing.T) {
 	ensureAdminPools(t)
-	files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "samples", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no samples: %v", err)
+	samples, err := cluster.LoadSamples(testenv.RepoRoot())
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			ns := newNamespace(t, name)
-			t.Cleanup(func() {
-				if t.Failed() {
-					dumpNamespace(t, ns)
-				}
-			})
-			objs := decodeAll(t, f)
-			for _, o := range objs {
-				if o.GetKind() != "Exposure" {
-					continue
-				}
-				o.SetNamespace(ns)
-				exp := &v1alpha1.Exposure{}
-				if err := runtimeFromUnstructured(o, exp); err != nil {
-					t.Fatal(err)
-				}
-				prepare(t, ns, exp)
-				serverSideApply(t, o)
-				exp = waitReady(t, ns, exp.Name, 90*time.Second)
+	ns := newNamespace(t, "samples", cluster.SampleNamespaceLabels)
+	if err := cluster.PrepareSamples(ctx, k8s, ns, samples); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			dumpNamespace(t, ns)
+		}
+	})
+	for _, s := range samples {
+		o := s.Exposure.DeepCopy()
+		if want := strings.TrimSuffix(filepath.Base(s.File), ".yaml"); o.GetName() != want {
+			t.Errorf("%s: the Exposure is named %q, want the file's name %q (one name per file)", s.File, o.GetName(), want)
+		}
+		o.SetNamespace(ns)
+		serverSideApply(t, o)
+	}
+	t.Run("each", func(t *testing.T) {
+		for _, s := range samples {
+			name := s.Exposure.GetName()
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				exp := waitReady(t, ns, name, 120*time.Second)
 				checkAddresses(t, exp)
-			}
-		})
+			})
+		}
+	})
+	exps := &v1alpha1.ExposureList{}
+	if err := k8s.List(ctx, exps, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
 	}
-}
-
-// prepare creates what a sample takes for granted in its namespace: the
-// pods a selector backend selects, the TLS Secret it names.
-func prepare(t *testing.T, ns string, exp *v1alpha1.Exposure) {
-	t.Helper()
-	if len(exp.Spec.Selector) > 0 {
-		var ports []corev1.ContainerPort
-		for _, p := range exp.Spec.Ports {
-			port := p.Port
-			if p.TargetPort != nil && p.TargetPort.IntVal != 0 {
-				port = p.TargetPort.IntVal
-			}
-			ports = append(ports, corev1.ContainerPort{Name: p.Name, ContainerPort: port, Protocol: corev1.Protocol(orTCP(p.Protocol))})
-		}
-		d := &appsv1.Deployment{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "existing-pods"},
-			Spec: appsv1.DeploymentSpec{
-				Replicas: ptr.To[int32](2),
-				Selector: &metav1.LabelSelector{MatchLabels: exp.Spec.Selector},
-				Template: corev1.PodTemplateSpec{
-					ObjectMeta: metav1.ObjectMeta{Labels: exp.Spec.Selector},
-					Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx:1.27", Ports: ports}}},
-				},
-			},
-		}
-		if err := k8s.Create(ctx, d); err != nil {
-			t.Fatalf("creating the selected pods' Deployment: %v", err)
-		}
+	if len(exps.Items) != len(samples) {
+		t.Errorf("%d Exposures in %s after applying %d samples: a name is used twice", len(exps.Items), ns, len(samples))
 	}
-	if in := exp.Spec.Ingress; in != nil && in.TLS != nil && in.TLS.SecretName != "" {
-		var hosts []string
-		for _, r := range in.Rules {
-			if r.Host != "" {
-				hosts = append(hosts, r.Host)
-			}
-		}
-		cert, key, err := selfsigned.Generate(hosts, time.Now(), 24*time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: in.TLS.SecretName}, Type: corev1.SecretTypeTLS,
-			Data: map[string][]byte{corev1.TLSCertKey: cert, corev1.TLSPrivateKeyKey: key}}
-		if err := k8s.Create(ctx, s); err != nil {
-			t.Fatalf("creating the TLS Secret: %v", err)
-		}
-	}
-}
-
-func orTCP(p v1alpha1.Protocol) v1alpha1.Protocol {
-	if p == "" {
-		return v1alpha1.ProtocolTCP
-	}
-	return p
 }
 
 // checkAddresses verifies each reported address against the object whose
@@ -188,6 +124,9 @@ func checkAddresses(t *testing.T, exp *v1alpha1.Exposure) {
 			pod := &corev1.Pod{}
 			if err := k8s.Get(ctx, client.ObjectKey{Namespace: exp.Namespace, Name: a.Pod}, pod); err != nil || pod.Status.Phase != corev1.PodRunning {
 				t.Errorf("SecondaryNetwork address on pod %s, which is not running: %v", a.Pod, err)
+			}
+			if a.Interface == "" || !strings.HasPrefix(a.NetworkAttachmentDefinition, exp.Namespace+"/") {
+				t.Errorf("SecondaryNetwork address %s lacks the interface or NetworkAttachmentDefinition its pod's network-status reports: %+v", a.Address, a)
 			}
 		}
 	}
@@ -261,10 +200,6 @@ func checkPodsAndEndpoints(t *testing.T, exp *v1alpha1.Exposure, svc *corev1.Ser
 	}
 }
 
-func runtimeFromUnstructured(u *unstructured.Unstructured, into any) error {
-	return runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, into)
-}
-
 // dumpNamespace logs the pods and Deployments of a namespace, to tell
 // from a failed run what the cluster's controllers did.
 func dumpNamespace(t *testing.T, ns string) {
@@ -302,12 +237,15 @@ spec:
 `)
 	eventually(t, 60*time.Second, func() string {
 		exp := getExposure(t, ns, "web")
-		for _, c := range exp.Status.Conditions {
-			if c.Type == v1alpha1.ConditionAddressesAssigned && c.Reason == v1alpha1.ReasonAllocationFailed {
-				t.Logf("AddressesAssigned: %s", c.Message)
-				return ""
+		// The part, the stall and the summary all say MetalLB refused, in
+		// MetalLB's words: the Exposure waits on the admin, not on time.
+		for _, typ := range []string{v1alpha1.ConditionAddressesAssigned, v1alpha1.ConditionStalled, v1alpha1.ConditionReady} {
+			c := meta.FindStatusCondition(exp.Status.Conditions, typ)
+			if c == nil || c.Reason != v1alpha1.ReasonAllocationFailed || !strings.Contains(c.Message, "metallb-controller refused") {
+				return "no AllocationFailed " + typ + ": " + conditions(exp)
 			}
 		}
-		return "no AllocationFailed condition: " + conditions(exp)
+		t.Logf("Stalled: %s", meta.FindStatusCondition(exp.Status.Conditions, v1alpha1.ConditionStalled).Message)
+		return ""
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -23,6 +24,7 @@ import (
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
 	"github.com/exposure-operator/exposure-operator/controllers/names"
 	"github.com/exposure-operator/exposure-operator/controllers/render"
+	"github.com/exposure-operator/exposure-operator/test/cluster"
 )
 
 // A state of the transition matrix: a valid spec, and what it must reach:
@@ -222,17 +224,26 @@ func TestTransitionMatrix(t *testing.T) {
 	t.Cleanup(func() { reportMatrix(t, edges) })
 }
 
-// prepareMatrix creates what the states take for granted in a namespace:
-// the pods the selector state selects, the TLS Secret one state names.
+// prepareMatrix creates what the states take for granted in a namespace,
+// as `make run` does for the samples: the pods the selector state selects,
+// the TLS Secret one state names.
 func prepareMatrix(t *testing.T, ns string, c int) {
 	t.Helper()
-	exp := &v1alpha1.Exposure{}
-	exp.Namespace = ns
-	exp.Spec.Selector = map[string]string{"app": "matrix-pods"}
-	exp.Spec.Ports = []v1alpha1.ServicePort{{Name: "http", Port: 8080}}
-	exp.Spec.Ingress = &v1alpha1.IngressOptions{Rules: []v1alpha1.IngressRule{{Host: fmt.Sprintf("m%d.example.com", c)}},
-		TLS: &v1alpha1.IngressTLS{SecretName: "matrix-tls"}}
-	prepare(t, ns, exp)
+	need := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "exposure.dev/v1alpha1", "kind": "Exposure",
+		"metadata": map[string]any{"name": "matrix"},
+		"spec": map[string]any{
+			"selector": map[string]any{"app": "matrix-pods"},
+			"ports":    []any{map[string]any{"name": "http", "port": int64(8080)}},
+			"ingress": map[string]any{
+				"rules": []any{map[string]any{"host": fmt.Sprintf("m%d.example.com", c)}},
+				"tls":   map[string]any{"secretName": "matrix-tls"},
+			},
+		},
+	}}
+	if err := cluster.PrepareSamples(ctx, k8s, ns, []cluster.Sample{{File: "matrix", Exposure: need}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func matrixExposure(t *testing.T, ns string, s matrixState, c int) *unstructured.Unstructured {
@@ -262,7 +273,7 @@ func apply(t *testing.T, ns string, s matrixState, c int) {
 func rendered(t *testing.T, ns string, s matrixState, c int) map[string]bool {
 	t.Helper()
 	exp := &v1alpha1.Exposure{}
-	if err := runtimeFromUnstructured(matrixExposure(t, ns, s, c), exp); err != nil {
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(matrixExposure(t, ns, s, c).Object, exp); err != nil {
 		t.Fatal(err)
 	}
 	objs, err := render.Render(exp, render.DefaultOptions())
