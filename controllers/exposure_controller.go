@@ -99,6 +99,11 @@ type ExposureReconciler struct {
 // +kubebuilder:rbac:groups="",resources=events,verbs=get;list;watch
 // +kubebuilder:rbac:groups=metallb.io,resources=ipaddresspools;l2advertisements;bgpadvertisements,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=k8s.cni.cncf.io,resources=network-attachment-definitions,verbs=get;list;watch;create;update;patch;delete
+// Front doors (issue 13): routes are ours; Gateways are the admin's and only read (their addresses).
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways,verbs=get;list;watch
+// +kubebuilder:rbac:groups=route.openshift.io,resources=routes,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=route.openshift.io,resources=routes/custom-host,verbs=create
 
 // Reconcile brings one Exposure's children and status to what its spec says.
 func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -173,6 +178,9 @@ var retryable = map[string]bool{
 	v1alpha1.ReasonNetworkNotFound:     true,
 	v1alpha1.ReasonMetalLBNotInstalled: true,
 	v1alpha1.ReasonMultusNotInstalled:  true,
+	// Front-door APIs installed later (issue 13).
+	v1alpha1.ReasonGatewayAPINotInstalled: true,
+	v1alpha1.ReasonRouteAPINotInstalled:   true,
 }
 
 // converge writes the desired children: finalizer first when some live in

@@ -75,8 +75,21 @@ func Render(exp *v1alpha1.Exposure, opts Options) ([]*unstructured.Unstructured,
 	for _, s := range endpointSlices(exp, opts) {
 		acs = append(acs, s)
 	}
-	if exp.Spec.Ingress != nil {
-		acs = append(acs, ingress(exp, opts))
+	if rt := ResolveRouting(exp); rt != nil {
+		in := exp.Spec.Ingress
+		if in.HasFrontDoor(v1alpha1.FrontDoorIngress) {
+			acs = append(acs, ingress(exp, rt, opts))
+		}
+		if in.HasFrontDoor(v1alpha1.FrontDoorHTTPRoute) {
+			for _, r := range httpRoutes(exp, rt, opts) {
+				acs = append(acs, r)
+			}
+		}
+		if in.HasFrontDoor(v1alpha1.FrontDoorRoute) {
+			for _, r := range openShiftRoutes(exp, rt, opts) {
+				acs = append(acs, r)
+			}
+		}
 	}
 
 	objs := make([]*unstructured.Unstructured, 0, len(acs))
@@ -112,6 +125,8 @@ var kindOrder = map[string]int{
 	"Service":                     6,
 	"EndpointSlice":               7,
 	"Ingress":                     8,
+	"HTTPRoute":                   9,
+	"Route":                       9,
 }
 
 // SortObjects orders objects by kind (kindOrder), namespace and name.
