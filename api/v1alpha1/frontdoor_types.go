@@ -28,7 +28,6 @@ type GatewayAttachment struct {
 	// HTTPRouteReady condition with the Gateway's reason.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=8
-	// +kubebuilder:validation:XValidation:rule="self.all(p, self.exists_one(q, q.name == p.name && (has(q.namespace) ? q.namespace : '') == (has(p.namespace) ? p.namespace : '') && (has(q.sectionName) ? q.sectionName : '') == (has(p.sectionName) ? p.sectionName : '')))",message="spec.ingress.gateway.parentRefs: each Gateway and sectionName pair may appear once"
 	ParentRefs []GatewayParentRef `json:"parentRefs"`
 }
 
