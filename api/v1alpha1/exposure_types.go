@@ -488,8 +488,6 @@ type HostPort struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.rules) || self.rules.all(r, self.rules.exists_one(o, has(o.host) == has(r.host) && (!has(o.host) || o.host == r.host)))",message="spec.ingress.rules: each host may appear in one rule only; list its paths together"
 // +kubebuilder:validation:XValidation:rule="!has(self.sslRedirect) || !self.sslRedirect || has(self.tls)",message="spec.ingress.sslRedirect: redirecting to HTTPS needs spec.ingress.tls"
 // +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || has(self.gateway)",message="spec.ingress.gateway: required with the HTTPRoute front door (gateway.parentRefs names the Gateways the routes attach to)"
-// +kubebuilder:validation:XValidation:rule="!has(self.gateway) || (has(self.frontDoors) && 'HTTPRoute' in self.frontDoors)",message="spec.ingress.gateway: only used by the HTTPRoute front door; add HTTPRoute to spec.ingress.frontDoors or remove gateway"
-// +kubebuilder:validation:XValidation:rule="!has(self.route) || (has(self.frontDoors) && 'Route' in self.frontDoors)",message="spec.ingress.route: only used by the Route front door; add Route to spec.ingress.frontDoors or remove route"
 // +kubebuilder:validation:XValidation:rule="!has(self.frontDoors) || !('Ingress' in self.frontDoors && 'Route' in self.frontDoors)",message="spec.ingress.frontDoors: Ingress and Route together would give one host two Routes on OpenShift (it turns an Ingress into a Route itself); choose one"
 // +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.rateLimitRPS)",message="spec.ingress.rateLimitRPS: the Gateway API has no rate limit, so an HTTPRoute cannot carry it; rate-limit at the Gateway, or keep the Ingress front door alone"
 // +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.annotations)",message="spec.ingress.annotations: ingress-controller annotations have no Gateway API equivalent, so an HTTPRoute cannot carry them; remove them, or keep the Ingress front door alone"
@@ -579,12 +577,14 @@ type IngressOptions struct {
 	FrontDoors []FrontDoor `json:"frontDoors,omitempty"`
 
 	// Gateway names the Gateways the HTTPRoutes attach to. Required with
-	// the HTTPRoute front door, and only used by it.
+	// the HTTPRoute front door, and only used by it; it may be set before
+	// HTTPRoute is listed, so that the move is a change of frontDoors
+	// alone.
 	// +optional
 	Gateway *GatewayAttachment `json:"gateway,omitempty"`
 
 	// Route shapes the OpenShift Routes. Only used by the Route front
-	// door.
+	// door (it may be set before Route is listed).
 	// +optional
 	Route *RouteOptions `json:"route,omitempty"`
 }

@@ -23,11 +23,9 @@ func frontDoorInvalidCases() []invalidCase {
 		{name: "empty front doors", want: "spec.ingress.frontDoors", spec: ing("frontDoors: []")},
 		{name: "front door twice", want: "spec.ingress.frontDoors[1]: Duplicate value", spec: ing("frontDoors: [Ingress, Ingress]")},
 		{name: "HTTPRoute without gateway", want: "spec.ingress.gateway: required with the HTTPRoute front door", spec: ing("frontDoors: [HTTPRoute]")},
-		{name: "gateway without HTTPRoute", want: "spec.ingress.gateway: only used by the HTTPRoute front door", spec: ing(gw)},
 		{name: "gateway with no parents", want: "spec.ingress.gateway.parentRefs", spec: ing("frontDoors: [HTTPRoute], gateway: {parentRefs: []}")},
 		{name: "parentRef without name", want: "spec.ingress.gateway.parentRefs[0].name", spec: ing("frontDoors: [HTTPRoute], gateway: {parentRefs: [{namespace: gateways}]}")},
 		{name: "parentRef namespace not a label", want: "spec.ingress.gateway.parentRefs[0].namespace", spec: ing("frontDoors: [HTTPRoute], gateway: {parentRefs: [{name: public, namespace: Gate.ways}]}")},
-		{name: "route options without Route", want: "spec.ingress.route: only used by the Route front door", spec: ing("route: {termination: edge}, tls: {secretName: t}")},
 		{name: "Ingress and Route together", want: "spec.ingress.frontDoors: Ingress and Route together", spec: ing("frontDoors: [Ingress, Route]")},
 		{name: "HTTPRoute with rate limit", want: "spec.ingress.rateLimitRPS: the Gateway API has no rate limit", spec: ing(httpRouted + ", rateLimitRPS: 10")},
 		{name: "HTTPRoute next to Ingress with rate limit", want: "spec.ingress.rateLimitRPS: the Gateway API has no rate limit", spec: ing("frontDoors: [Ingress, HTTPRoute], " + gw + ", rateLimitRPS: 10")},
@@ -94,6 +92,7 @@ func TestFrontDoorMistakesAreRefused(t *testing.T) {
 func TestFrontDoorsThatFitAreAccepted(t *testing.T) {
 	ns := newNamespace(t)
 	cases := []struct{ name, spec string }{
+		{"gateway and route set ahead of the move", web + "ingress: {" + hostRule + ", " + gw + ", route: {termination: passthrough}}"},
 		{"frontDoors Ingress alone", web + "ingress: {" + hostRule + ", frontDoors: [Ingress], rateLimitRPS: 10, annotations: {a: b}}"},
 		{"HTTPRoute with prefix rewrite, Exact path, default backend", web + "ingress: {rules: [{host: shop.example.com, paths: [{path: /shop}, {path: /cart, pathType: Exact}]}, {paths: [{path: /status}]}], defaultBackend: {}, rewriteTarget: /, backendProtocol: HTTP, " + httpRouted + "}"},
 		{"HTTPRoute next to an Ingress keeping its TLS", web + "ingress: {" + hostRule + ", frontDoors: [Ingress, HTTPRoute], " + gw + ", tls: {selfSigned: true}, sslRedirect: true, className: traefik}"},

@@ -1,0 +1,237 @@
+package controllers_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
+	"github.com/exposure-operator/exposure-operator/internal/testenv"
+)
+
+// --- stand-ins for a Gateway API implementation and an OpenShift router:
+// they write the status fields those write, nothing else.
+
+func unstructuredOf(apiVersion, kind, ns, name string) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion(apiVersion)
+	u.SetKind(kind)
+	u.SetNamespace(ns)
+	u.SetName(name)
+	return u
+}
+
+// createGateway creates an admin's Gateway with one HTTP listener and
+// publishes an address on it, as a Gateway controller does.
+func createGateway(t *testing.T, ns, name, addr string) {
+	t.Helper()
+	gw := unstructuredOf("gateway.networking.k8s.io/v1", "Gateway", ns, name)
+	gw.Object["spec"] = map[string]any{
+		"gatewayClassName": "test",
+		"listeners":        []any{map[string]any{"name": "web", "protocol": "HTTP", "port": int64(8000)}},
+	}
+	if err := env.Client.Create(ctx, gw); err != nil {
+		t.Fatalf("creating Gateway: %v", err)
+	}
+	gw.Object["status"] = map[string]any{"addresses": []any{map[string]any{"type": "IPAddress", "value": addr}}}
+	if err := env.Client.Status().Update(ctx, gw); err != nil {
+		t.Fatalf("publishing the Gateway's address: %v", err)
+	}
+}
+
+// actAsGatewayController writes a Gateway's verdict on an HTTPRoute into
+// status.parents, for the route's current generation.
+func actAsGatewayController(t *testing.T, ns, route, gwNS, gwName, acceptedReason string) {
+	t.Helper()
+	eventually(t, 10*time.Second, func() string {
+		hr := unstructuredOf("gateway.networking.k8s.io/v1", "HTTPRoute", ns, route)
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(hr), hr); err != nil {
+			return err.Error()
+		}
+		status := "True"
+		if acceptedReason != "Accepted" {
+			status = "False"
+		}
+		now := time.Now().UTC().Format(time.RFC3339)
+		c := func(typ, status, reason string) any {
+			return map[string]any{"type": typ, "status": status, "reason": reason, "message": "the test's gateway says " + reason,
+				"observedGeneration": hr.GetGeneration(), "lastTransitionTime": now}
+		}
+		hr.Object["status"] = map[string]any{"parents": []any{map[string]any{
+			"parentRef":      map[string]any{"group": "gateway.networking.k8s.io", "kind": "Gateway", "namespace": gwNS, "name": gwName},
+			"controllerName": "example.com/test-gateway",
+			"conditions":     []any{c("Accepted", status, acceptedReason), c("ResolvedRefs", "True", "ResolvedRefs")},
+		}}}
+		if err := env.Client.Status().Update(ctx, hr); err != nil {
+			return err.Error()
+		}
+		return ""
+	})
+}
+
+// actAsRouter writes an OpenShift router's verdict on a Route.
+func actAsRouter(t *testing.T, ns, route, host, admitted, reason string) {
+	t.Helper()
+	eventually(t, 10*time.Second, func() string {
+		r := unstructuredOf("route.openshift.io/v1", "Route", ns, route)
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(r), r); err != nil {
+			return err.Error()
+		}
+		cond := map[string]any{"type": "Admitted", "status": admitted, "lastTransitionTime": time.Now().UTC().Format(time.RFC3339)}
+		if reason != "" {
+			cond["reason"], cond["message"] = reason, "the test's router says "+reason
+		}
+		r.Object["status"] = map[string]any{"ingress": []any{map[string]any{
+			"host": host, "routerName": "default", "wildcardPolicy": "None", "conditions": []any{cond},
+		}}}
+		if err := env.Client.Status().Update(ctx, r); err != nil {
+			return err.Error()
+		}
+		return ""
+	})
+}
+
+func frontDoorURLs(exp *v1alpha1.Exposure, t v1alpha1.AddressType) []string {
+	var out []string
+	for _, a := range exp.Status.Addresses {
+		if a.Type == t {
+			out = append(out, a.URL)
+		}
+	}
+	return out
+}
+
+func exists(obj client.Object) bool {
+	err := env.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+	return err == nil || !apierrors.IsNotFound(err)
+}
+
+// TestGatewayAPIFrontDoor walks the HTTPRoute front door through its life,
+// in order: the Gateway API absent, then installed without a restart; the
+// route waiting for and then refused by its Gateway, with the Gateway's
+// reason; accepted, with the URL from the Gateway's address and listener;
+// and the move of another Exposure from Ingress to HTTPRoute, whose
+// Ingress stays until the HTTPRoute is accepted.
+func TestGatewayAPIFrontDoor(t *testing.T) {
+	startManager(t)
+	ns := newNamespace(t)
+	gwNS := newNamespace(t)
+	createExposure(t, ns, fmt.Sprintf(`
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80}]
+  ingress:
+    frontDoors: [HTTPRoute]
+    gateway: {parentRefs: [{name: public, namespace: %s}]}
+    rules: [{host: shop.example.com, paths: [{path: /}]}]
+`, gwNS))
+
+	// 1. No Gateway API: Stalled naming it, the rest reconciled.
+	waitCondition(t, ns, "web", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonGatewayAPINotInstalled)
+	if err := env.Client.Get(ctx, key(ns, "web"), &corev1.Service{}); err != nil {
+		t.Errorf("the Service must be created without the Gateway API: %v", err)
+	}
+
+	// 2. Installed later: converges without a restart.
+	paths, err := testenv.GatewayAPICRDPaths("standard")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("Gateway API CRDs: %v %v", paths, err)
+	}
+	if err := testenv.InstallCRDs(env.Config, paths...); err != nil {
+		t.Fatalf("installing the Gateway API CRDs: %v", err)
+	}
+	exp := waitCondition(t, ns, "web", v1alpha1.ConditionHTTPRouteReady, metav1.ConditionFalse, v1alpha1.ReasonAwaitingGateway)
+	if c := condition(exp, v1alpha1.ConditionStalled); c == nil || c.Status != metav1.ConditionFalse {
+		t.Errorf("still stalled once the API is installed: %s", conditionsString(exp))
+	}
+	route := "web-shop-example-com"
+	hr := unstructuredOf("gateway.networking.k8s.io/v1", "HTTPRoute", ns, route)
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(hr), hr); err != nil {
+		t.Fatalf("HTTPRoute %s not created: %v", route, err)
+	}
+	if refs, _, _ := unstructured.NestedSlice(hr.Object, "spec", "parentRefs"); len(refs) != 1 || refs[0].(map[string]any)["namespace"] != gwNS {
+		t.Errorf("parentRefs = %v", refs)
+	}
+
+	// 3. The Gateway refuses: its own reason reaches the status, no URL.
+	createGateway(t, gwNS, "public", "127.0.0.240")
+	actAsGatewayController(t, ns, route, gwNS, "public", "NotAllowedByListeners")
+	exp = waitCondition(t, ns, "web", v1alpha1.ConditionHTTPRouteReady, metav1.ConditionFalse, "NotAllowedByListeners")
+	if c := condition(exp, v1alpha1.ConditionHTTPRouteReady); !strings.Contains(c.Message, gwNS+"/public") {
+		t.Errorf("the refusal does not name the Gateway: %q", c.Message)
+	}
+	if u := frontDoorURLs(exp, v1alpha1.AddressHTTPRoute); len(u) > 0 {
+		t.Errorf("URLs before the route is accepted: %v", u)
+	}
+
+	// 4. Accepted: Ready, one URL from the listener's port.
+	actAsGatewayController(t, ns, route, gwNS, "public", "Accepted")
+	exp = waitCondition(t, ns, "web", v1alpha1.ConditionHTTPRouteReady, metav1.ConditionTrue, v1alpha1.ReasonAccepted)
+	if u := frontDoorURLs(exp, v1alpha1.AddressHTTPRoute); !slices.Equal(u, []string{"http://shop.example.com:8000/"}) {
+		t.Errorf("HTTPRoute URLs = %v", u)
+	}
+
+	// 5. The move: an Exposure served by an Ingress switches to HTTPRoute.
+	createExposure(t, ns, fmt.Sprintf(`
+metadata: {name: shop}
+spec:
+  selector: {app: shop}
+  ports: [{name: http, port: 80}]
+  ingress:
+    gateway: {parentRefs: [{name: public, namespace: %s}]}
+    rules: [{host: cart.example.com, paths: [{path: /}]}]
+`, gwNS))
+	waitCondition(t, ns, "shop", v1alpha1.ConditionIngressReady, metav1.ConditionFalse, "")
+	actAsIngressController(t, ns, "shop", "127.0.0.241")
+	waitCondition(t, ns, "shop", v1alpha1.ConditionIngressReady, metav1.ConditionTrue, "")
+
+	setFrontDoors(t, ns, "shop", "HTTPRoute")
+	waitCondition(t, ns, "shop", v1alpha1.ConditionHTTPRouteReady, metav1.ConditionFalse, v1alpha1.ReasonAwaitingGateway)
+	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}}
+	// Held back for as long as the HTTPRoute is not accepted.
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if !exists(ing) {
+			t.Fatal("the Ingress was pruned before the HTTPRoute was accepted: requests would find no front door")
+		}
+	}
+	actAsGatewayController(t, ns, "shop-cart-example-com", gwNS, "public", "Accepted")
+	eventually(t, 10*time.Second, func() string {
+		if exists(ing) {
+			return "the Ingress is still there after the HTTPRoute was accepted"
+		}
+		return ""
+	})
+}
+
+// setFrontDoors changes spec.ingress.frontDoors, the one field a move
+// between front doors changes.
+func setFrontDoors(t *testing.T, ns, name string, doors ...v1alpha1.FrontDoor) {
+	t.Helper()
+	eventually(t, 10*time.Second, func() string {
+		exp := getExposure(t, ns, name)
+		exp.Spec.Ingress.FrontDoors = doors
+		if err := env.Client.Update(ctx, exp); err != nil {
+			return err.Error()
+		}
+		return ""
+	})
+}
+
+func condition(exp *v1alpha1.Exposure, t string) *metav1.Condition {
+	for i := range exp.Status.Conditions {
+		if exp.Status.Conditions[i].Type == t {
+			return &exp.Status.Conditions[i]
+		}
+	}
+	return nil
+}
