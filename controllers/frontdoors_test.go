@@ -235,3 +235,74 @@ func condition(exp *v1alpha1.Exposure, t string) *metav1.Condition {
 	}
 	return nil
 }
+
+// TestOpenShiftRouteFrontDoor: the Route API absent, then installed (the
+// upstream CRD, from github.com/openshift/api); a Route per host and path
+// with edge TLS from the operator's self-signed Secret; a router refusing
+// one (HostAlreadyClaimed reaches RouteReady), then admitting both.
+func TestOpenShiftRouteFrontDoor(t *testing.T) {
+	startManager(t)
+	ns := newNamespace(t)
+	createExposure(t, ns, `
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80}, {name: admin, port: 9090}]
+  ingress:
+    frontDoors: [Route]
+    rules: [{host: shop.example.com, paths: [{path: /}, {path: /admin, port: admin}]}]
+    tls: {selfSigned: true}
+    sslRedirect: true
+`)
+	waitCondition(t, ns, "web", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonRouteAPINotInstalled)
+
+	p, err := testenv.RouteCRDPath()
+	if err != nil {
+		t.Fatalf("Route CRD: %v", err)
+	}
+	if err := testenv.InstallCRDs(env.Config, p); err != nil {
+		t.Fatalf("installing the Route CRD: %v", err)
+	}
+	waitCondition(t, ns, "web", v1alpha1.ConditionRouteReady, metav1.ConditionFalse, v1alpha1.ReasonAwaitingRouter)
+
+	root, admin := "web-shop-example-com", ""
+	list := &unstructured.UnstructuredList{}
+	list.SetAPIVersion("route.openshift.io/v1")
+	list.SetKind("RouteList")
+	if err := env.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != 2 {
+		t.Fatalf("want one Route per path, got %d", len(list.Items))
+	}
+	for _, r := range list.Items {
+		if path, _, _ := unstructured.NestedString(r.Object, "spec", "path"); path == "/admin" {
+			admin = r.GetName()
+			if tp, _, _ := unstructured.NestedString(r.Object, "spec", "port", "targetPort"); tp != "admin" {
+				t.Errorf("Route %s targetPort = %q", admin, tp)
+			}
+		}
+		termination, _, _ := unstructured.NestedString(r.Object, "spec", "tls", "termination")
+		insecure, _, _ := unstructured.NestedString(r.Object, "spec", "tls", "insecureEdgeTerminationPolicy")
+		secret, _, _ := unstructured.NestedString(r.Object, "spec", "tls", "externalCertificate", "name")
+		if termination != "edge" || insecure != "Redirect" || secret != "web-tls" {
+			t.Errorf("Route %s tls = %v, certificate %q", r.GetName(), r.Object["spec"], secret)
+		}
+	}
+	if admin == "" {
+		t.Fatal("no Route for /admin")
+	}
+
+	actAsRouter(t, ns, root, "shop.example.com", "True", "")
+	actAsRouter(t, ns, admin, "shop.example.com", "False", "HostAlreadyClaimed")
+	exp := waitCondition(t, ns, "web", v1alpha1.ConditionRouteReady, metav1.ConditionFalse, "HostAlreadyClaimed")
+	if c := condition(exp, v1alpha1.ConditionRouteReady); !strings.Contains(c.Message, admin) {
+		t.Errorf("the refusal does not name the Route: %q", c.Message)
+	}
+
+	actAsRouter(t, ns, admin, "shop.example.com", "True", "")
+	exp = waitCondition(t, ns, "web", v1alpha1.ConditionRouteReady, metav1.ConditionTrue, v1alpha1.ReasonAdmitted)
+	if u := frontDoorURLs(exp, v1alpha1.AddressRoute); !slices.Equal(u, []string{"https://shop.example.com/", "https://shop.example.com/admin"}) {
+		t.Errorf("Route URLs = %v", u)
+	}
+}
