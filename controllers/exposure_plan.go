@@ -57,6 +57,9 @@ func (r *ExposureReconciler) renderOptions(pol *policy.Policy) render.Options {
 	if pol.Ingress.ControllerNamespaces != nil {
 		o.IngressControllerNamespaces = pol.Ingress.ControllerNamespaces
 	}
+	if pol.Gateway.DataPlaneNamespaces != nil {
+		o.GatewayNamespaces = pol.Gateway.DataPlaneNamespaces
+	}
 	return o
 }
 

@@ -36,6 +36,12 @@ type Options struct {
 	// controller runs in; a derived NetworkPolicy admits traffic from there
 	// when the Exposure has an Ingress.
 	IngressControllerNamespaces *metav1.LabelSelector
+	// GatewayNamespaces selects the namespaces Gateway API data planes
+	// run in; a derived NetworkPolicy admits traffic from there (and from
+	// the namespaces of the Gateways named in parentRefs, where several
+	// implementations run a Gateway's proxies) when the Exposure has the
+	// HTTPRoute front door.
+	GatewayNamespaces *metav1.LabelSelector
 }
 
 // DefaultOptions are the settings used when the admin sets none.
@@ -46,6 +52,10 @@ func DefaultOptions() Options {
 		IngressControllerNamespaces: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
 			Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpIn,
 			Values: []string{"ingress-nginx", "traefik", "kube-system", "openshift-ingress"},
+		}}},
+		GatewayNamespaces: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+			Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpIn,
+			Values: []string{"traefik", "envoy-gateway-system", "istio-system", "nginx-gateway", "kong", "openshift-ingress"},
 		}}},
 		PropagatedLabels: []string{
 			"app.kubernetes.io/part-of",
