@@ -151,6 +151,9 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 // a rollout past its progress deadline needs the user, and GitOps tools
 // should show it as Degraded, not as progressing forever.
 func stallFromParts(res observe.Result) *observe.Stall {
+	if s := observe.FrontDoorRefusal(res); s != nil {
+		return s // issue 13: a Gateway or router refused a route
+	}
 	for _, p := range res.Parts {
 		if p.Reason == v1alpha1.ReasonProgressDeadlineExceeded {
 			return &observe.Stall{Reason: p.Reason, Message: "spec.workload: " + p.Message}

@@ -18,8 +18,23 @@ import (
 	"github.com/exposure-operator/exposure-operator/internal/testenv"
 )
 
-// --- stand-ins for a Gateway API implementation and an OpenShift router:
-// they write the status fields those write, nothing else.
+// --- stand-ins for a Gateway API implementation and an OpenShift router
+// (internal/testenv): they write the status fields those write.
+
+func createGateway(t *testing.T, ns, name, addr string) {
+	t.Helper()
+	testenv.CreateGateway(t, env.Client, ns, name, addr)
+}
+
+func actAsGatewayController(t *testing.T, ns, route, gwNS, gwName, acceptedReason string) {
+	t.Helper()
+	testenv.ActAsGatewayController(t, env.Client, ns, route, gwNS, gwName, acceptedReason)
+}
+
+func actAsRouter(t *testing.T, ns, route, host, admitted, reason string) {
+	t.Helper()
+	testenv.ActAsRouter(t, env.Client, ns, route, host, admitted, reason)
+}
 
 func unstructuredOf(apiVersion, kind, ns, name string) *unstructured.Unstructured {
 	u := &unstructured.Unstructured{}
@@ -28,76 +43,6 @@ func unstructuredOf(apiVersion, kind, ns, name string) *unstructured.Unstructure
 	u.SetNamespace(ns)
 	u.SetName(name)
 	return u
-}
-
-// createGateway creates an admin's Gateway with one HTTP listener and
-// publishes an address on it, as a Gateway controller does.
-func createGateway(t *testing.T, ns, name, addr string) {
-	t.Helper()
-	gw := unstructuredOf("gateway.networking.k8s.io/v1", "Gateway", ns, name)
-	gw.Object["spec"] = map[string]any{
-		"gatewayClassName": "test",
-		"listeners":        []any{map[string]any{"name": "web", "protocol": "HTTP", "port": int64(8000)}},
-	}
-	if err := env.Client.Create(ctx, gw); err != nil {
-		t.Fatalf("creating Gateway: %v", err)
-	}
-	gw.Object["status"] = map[string]any{"addresses": []any{map[string]any{"type": "IPAddress", "value": addr}}}
-	if err := env.Client.Status().Update(ctx, gw); err != nil {
-		t.Fatalf("publishing the Gateway's address: %v", err)
-	}
-}
-
-// actAsGatewayController writes a Gateway's verdict on an HTTPRoute into
-// status.parents, for the route's current generation.
-func actAsGatewayController(t *testing.T, ns, route, gwNS, gwName, acceptedReason string) {
-	t.Helper()
-	eventually(t, 10*time.Second, func() string {
-		hr := unstructuredOf("gateway.networking.k8s.io/v1", "HTTPRoute", ns, route)
-		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(hr), hr); err != nil {
-			return err.Error()
-		}
-		status := "True"
-		if acceptedReason != "Accepted" {
-			status = "False"
-		}
-		now := time.Now().UTC().Format(time.RFC3339)
-		c := func(typ, status, reason string) any {
-			return map[string]any{"type": typ, "status": status, "reason": reason, "message": "the test's gateway says " + reason,
-				"observedGeneration": hr.GetGeneration(), "lastTransitionTime": now}
-		}
-		hr.Object["status"] = map[string]any{"parents": []any{map[string]any{
-			"parentRef":      map[string]any{"group": "gateway.networking.k8s.io", "kind": "Gateway", "namespace": gwNS, "name": gwName},
-			"controllerName": "example.com/test-gateway",
-			"conditions":     []any{c("Accepted", status, acceptedReason), c("ResolvedRefs", "True", "ResolvedRefs")},
-		}}}
-		if err := env.Client.Status().Update(ctx, hr); err != nil {
-			return err.Error()
-		}
-		return ""
-	})
-}
-
-// actAsRouter writes an OpenShift router's verdict on a Route.
-func actAsRouter(t *testing.T, ns, route, host, admitted, reason string) {
-	t.Helper()
-	eventually(t, 10*time.Second, func() string {
-		r := unstructuredOf("route.openshift.io/v1", "Route", ns, route)
-		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(r), r); err != nil {
-			return err.Error()
-		}
-		cond := map[string]any{"type": "Admitted", "status": admitted, "lastTransitionTime": time.Now().UTC().Format(time.RFC3339)}
-		if reason != "" {
-			cond["reason"], cond["message"] = reason, "the test's router says "+reason
-		}
-		r.Object["status"] = map[string]any{"ingress": []any{map[string]any{
-			"host": host, "routerName": "default", "wildcardPolicy": "None", "conditions": []any{cond},
-		}}}
-		if err := env.Client.Status().Update(ctx, r); err != nil {
-			return err.Error()
-		}
-		return ""
-	})
 }
 
 func frontDoorURLs(exp *v1alpha1.Exposure, t v1alpha1.AddressType) []string {
@@ -173,6 +118,8 @@ spec:
 	if u := frontDoorURLs(exp, v1alpha1.AddressHTTPRoute); len(u) > 0 {
 		t.Errorf("URLs before the route is accepted: %v", u)
 	}
+	// A refusal does not go away by itself: Stalled, with the cause.
+	waitCondition(t, ns, "web", v1alpha1.ConditionStalled, metav1.ConditionTrue, "NotAllowedByListeners")
 
 	// 4. Accepted: Ready, one URL from the listener's port.
 	actAsGatewayController(t, ns, route, gwNS, "public", "Accepted")
@@ -299,6 +246,7 @@ spec:
 	if c := condition(exp, v1alpha1.ConditionRouteReady); !strings.Contains(c.Message, admin) {
 		t.Errorf("the refusal does not name the Route: %q", c.Message)
 	}
+	waitCondition(t, ns, "web", v1alpha1.ConditionStalled, metav1.ConditionTrue, "HostAlreadyClaimed")
 
 	actAsRouter(t, ns, admin, "shop.example.com", "True", "")
 	exp = waitCondition(t, ns, "web", v1alpha1.ConditionRouteReady, metav1.ConditionTrue, v1alpha1.ReasonAdmitted)

@@ -48,6 +48,30 @@ func FrontDoorsServing(in Input) bool {
 	return true
 }
 
+// FrontDoorRefusal is the stall a refused front door causes: a Gateway
+// that does not accept an HTTPRoute (NotAllowedByListeners,
+// NoMatchingListenerHostname, ...) or a router that does not admit a Route
+// (HostAlreadyClaimed, ...) will not change its mind by itself; the user
+// or the admin must act, so GitOps tools show it as Degraded, not as
+// progressing forever. Waiting for a verdict is not a refusal.
+func FrontDoorRefusal(res Result) *Stall {
+	waiting := map[string]bool{
+		v1alpha1.ReasonHTTPRouteMissing: true, v1alpha1.ReasonAwaitingGateway: true,
+		v1alpha1.ReasonRouteMissing: true, v1alpha1.ReasonAwaitingRouter: true,
+	}
+	for _, p := range res.Parts {
+		if (p.Type == v1alpha1.ConditionHTTPRouteReady || p.Type == v1alpha1.ConditionRouteReady) &&
+			p.Status == metav1.ConditionFalse && !waiting[p.Reason] {
+			field := "spec.ingress.gateway.parentRefs"
+			if p.Type == v1alpha1.ConditionRouteReady {
+				field = "spec.ingress.rules[].host"
+			}
+			return &Stall{Reason: p.Reason, Message: field + ": " + p.Message}
+		}
+	}
+	return nil
+}
+
 // gatewayKey is a parent reference's Gateway, its namespace defaulting to
 // the route's.
 func gatewayKey(p gatewayv1.ParentReference, routeNamespace string) types.NamespacedName {
@@ -93,6 +117,10 @@ func parentVerdict(hr *gatewayv1.HTTPRoute, p gatewayv1.ParentReference) (ok boo
 	if accepted == nil || accepted.ObservedGeneration < hr.Generation {
 		return false, v1alpha1.ReasonAwaitingGateway, fmt.Sprintf(
 			"Gateway %s has not reported on HTTPRoute %s yet; is a controller for its GatewayClass running?", gw, hr.Name)
+	}
+	if accepted.Status == metav1.ConditionUnknown {
+		// Accepted Unknown (reason Pending) is where a Gateway starts.
+		return false, v1alpha1.ReasonAwaitingGateway, fmt.Sprintf("Gateway %s has not decided on HTTPRoute %s yet: %s", gw, hr.Name, accepted.Message)
 	}
 	if accepted.Status != metav1.ConditionTrue {
 		return false, accepted.Reason, fmt.Sprintf("Gateway %s does not accept HTTPRoute %s: %s", gw, hr.Name, accepted.Message)

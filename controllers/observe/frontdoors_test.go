@@ -196,3 +196,29 @@ func TestFrontDoorsServing(t *testing.T) {
 		t.Error("an Exposure without spec.ingress holds nothing back")
 	}
 }
+
+func TestFrontDoorRefusal(t *testing.T) {
+	part := func(typ, reason string, ok bool) Result {
+		return Result{Parts: []metav1.Condition{cond(typ, ok, reason, "why")}}
+	}
+	for _, tc := range []struct {
+		res  Result
+		want string
+	}{
+		{part(v1alpha1.ConditionHTTPRouteReady, "NotAllowedByListeners", false), "NotAllowedByListeners"},
+		{part(v1alpha1.ConditionRouteReady, "HostAlreadyClaimed", false), "HostAlreadyClaimed"},
+		{part(v1alpha1.ConditionHTTPRouteReady, v1alpha1.ReasonAwaitingGateway, false), ""},
+		{part(v1alpha1.ConditionRouteReady, v1alpha1.ReasonAwaitingRouter, false), ""},
+		{part(v1alpha1.ConditionHTTPRouteReady, v1alpha1.ReasonHTTPRouteMissing, false), ""},
+		{part(v1alpha1.ConditionHTTPRouteReady, v1alpha1.ReasonAccepted, true), ""},
+		{part(v1alpha1.ConditionIngressReady, v1alpha1.ReasonAwaitingAddress, false), ""},
+	} {
+		got := ""
+		if s := FrontDoorRefusal(tc.res); s != nil {
+			got = s.Reason
+		}
+		if got != tc.want {
+			t.Errorf("%s/%s: stall %q, want %q", tc.res.Parts[0].Type, tc.res.Parts[0].Reason, got, tc.want)
+		}
+	}
+}
