@@ -64,6 +64,13 @@ func (h *frontDoorHold) keeps(ctx context.Context, kind string) (bool, error) {
 		// of a kind still wanted (a host removed): prune as usual.
 		return false, nil
 	}
+	if door == v1alpha1.FrontDoorIngress && in.HasFrontDoor(v1alpha1.FrontDoorRoute) {
+		// On OpenShift the Ingress has a Route of its own (the
+		// ingress-to-route conversion) that holds the host, so the new
+		// Route is admitted only once the Ingress is gone: holding the
+		// Ingress would wait forever.
+		return false, nil
+	}
 	if !h.decided {
 		live := observe.Input{Exposure: h.exp}
 		if err := h.r.readFrontDoors(ctx, h.exp, &live); err != nil {
