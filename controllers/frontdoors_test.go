@@ -2,6 +2,8 @@ package controllers_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -9,10 +11,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
 	"github.com/exposure-operator/exposure-operator/internal/testenv"
@@ -252,5 +256,42 @@ spec:
 	exp = waitCondition(t, ns, "web", v1alpha1.ConditionRouteReady, metav1.ConditionTrue, v1alpha1.ReasonAdmitted)
 	if u := frontDoorURLs(exp, v1alpha1.AddressRoute); !slices.Equal(u, []string{"https://shop.example.com/", "https://shop.example.com/admin"}) {
 		t.Errorf("Route URLs = %v", u)
+	}
+}
+
+// TestRBACNeverWritesGateways: the Gateways and GatewayClasses are the
+// admin's. The generated role may read Gateways (their addresses) and
+// nothing else of them, and writes routes only.
+func TestRBACNeverWritesGateways(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "rbac", "role.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := &rbacv1.ClusterRole{}
+	if err := yaml.UnmarshalStrict(b, role); err != nil {
+		t.Fatal(err)
+	}
+	writes := map[string]bool{"create": true, "update": true, "patch": true, "delete": true, "deletecollection": true}
+	routesWritten := map[string]bool{}
+	for _, r := range role.Rules {
+		if !slices.Contains(r.APIGroups, "gateway.networking.k8s.io") && !slices.Contains(r.APIGroups, "route.openshift.io") {
+			continue
+		}
+		for _, res := range r.Resources {
+			for _, v := range r.Verbs {
+				if !writes[v] {
+					continue
+				}
+				switch res {
+				case "httproutes", "routes", "routes/custom-host":
+					routesWritten[res] = true
+				default:
+					t.Errorf("the role may %s %s: only routes are the operator's", v, res)
+				}
+			}
+		}
+	}
+	if !routesWritten["httproutes"] || !routesWritten["routes"] {
+		t.Errorf("the role must write httproutes and routes, writes %v", routesWritten)
 	}
 }
