@@ -120,15 +120,24 @@ func parentVerdict(hr *gatewayv1.HTTPRoute, p gatewayv1.ParentReference) (ok boo
 	}
 	if accepted.Status == metav1.ConditionUnknown {
 		// Accepted Unknown (reason Pending) is where a Gateway starts.
-		return false, v1alpha1.ReasonAwaitingGateway, fmt.Sprintf("Gateway %s has not decided on HTTPRoute %s yet: %s", gw, hr.Name, accepted.Message)
+		return false, v1alpha1.ReasonAwaitingGateway, withDetail(fmt.Sprintf("Gateway %s has not decided on HTTPRoute %s yet", gw, hr.Name), accepted.Message)
 	}
 	if accepted.Status != metav1.ConditionTrue {
-		return false, accepted.Reason, fmt.Sprintf("Gateway %s does not accept HTTPRoute %s: %s", gw, hr.Name, accepted.Message)
+		return false, accepted.Reason, withDetail(fmt.Sprintf("Gateway %s does not accept HTTPRoute %s (%s)", gw, hr.Name, accepted.Reason), accepted.Message)
 	}
 	if rr := meta.FindStatusCondition(st.Conditions, string(gatewayv1.RouteConditionResolvedRefs)); rr != nil && rr.Status == metav1.ConditionFalse {
-		return false, rr.Reason, fmt.Sprintf("Gateway %s cannot resolve the backends of HTTPRoute %s: %s", gw, hr.Name, rr.Message)
+		return false, rr.Reason, withDetail(fmt.Sprintf("Gateway %s cannot resolve the backends of HTTPRoute %s (%s)", gw, hr.Name, rr.Reason), rr.Message)
 	}
 	return true, "", ""
+}
+
+// withDetail appends what the Gateway or router said, when it said
+// anything.
+func withDetail(msg, detail string) string {
+	if detail = strings.TrimSpace(detail); detail == "" {
+		return msg
+	}
+	return msg + ": " + detail
 }
 
 func liveHTTPRoutes(in Input) map[string]*gatewayv1.HTTPRoute {
@@ -333,7 +342,7 @@ func routePart(in Input, e *v1alpha1.Exposure) metav1.Condition {
 		case len(ra.admittedHosts) > 0:
 			hosts = append(hosts, ra.admittedHosts[0])
 		case ra.refusal != nil:
-			return cond(t, false, ra.refusal.Reason, fmt.Sprintf("router %s does not admit Route %s: %s", ra.router, name, ra.refusal.Message))
+			return cond(t, false, ra.refusal.Reason, withDetail(fmt.Sprintf("router %s does not admit Route %s (%s)", ra.router, name, ra.refusal.Reason), ra.refusal.Message))
 		default:
 			return cond(t, false, v1alpha1.ReasonAwaitingRouter, fmt.Sprintf(
 				"no router has admitted Route %s yet; is an OpenShift router (IngressController) running?", name))

@@ -186,6 +186,8 @@ func checkAddresses(t *testing.T, exp *v1alpha1.Exposure) {
 			if len(ing.Status.LoadBalancer.Ingress) == 0 || (a.Address != "" && a.Address != ing.Status.LoadBalancer.Ingress[0].IP) {
 				t.Errorf("Ingress address %q is not the one the ingress controller published: %v", a.Address, ing.Status.LoadBalancer.Ingress)
 			}
+		case v1alpha1.AddressHTTPRoute:
+			checkGatewayAddress(t, exp, a)
 		case v1alpha1.AddressSecondaryNetwork:
 			pod := &corev1.Pod{}
 			if err := k8s.Get(ctx, client.ObjectKey{Namespace: exp.Namespace, Name: a.Pod}, pod); err != nil || pod.Status.Phase != corev1.PodRunning {
@@ -200,8 +202,14 @@ func checkAddresses(t *testing.T, exp *v1alpha1.Exposure) {
 	case string(v1alpha1.ServiceTypeNodePort):
 		want = append(want, v1alpha1.AddressNodePort)
 	}
-	if exp.Spec.Ingress != nil {
+	if in := exp.Spec.Ingress; in.HasFrontDoor(v1alpha1.FrontDoorIngress) {
 		want = append(want, v1alpha1.AddressIngress)
+	}
+	if in := exp.Spec.Ingress; in.HasFrontDoor(v1alpha1.FrontDoorHTTPRoute) {
+		want = append(want, v1alpha1.AddressHTTPRoute)
+	}
+	if in := exp.Spec.Ingress; in.HasFrontDoor(v1alpha1.FrontDoorRoute) {
+		want = append(want, v1alpha1.AddressRoute)
 	}
 	if len(exp.Spec.SecondaryNetworks) > 0 {
 		want = append(want, v1alpha1.AddressSecondaryNetwork)
@@ -334,4 +342,30 @@ func skipWithoutFrontDoors(t *testing.T, exp *v1alpha1.Exposure) {
 			}
 		}
 	}
+}
+
+// checkGatewayAddress checks an HTTPRoute address against the Gateway the
+// route attached to: its address is one the Gateway's implementation
+// published.
+func checkGatewayAddress(t *testing.T, exp *v1alpha1.Exposure, a v1alpha1.ExposureAddress) {
+	t.Helper()
+	for _, p := range exp.Spec.Ingress.Gateway.ParentRefs {
+		ns := p.Namespace
+		if ns == "" {
+			ns = exp.Namespace
+		}
+		gw := &unstructured.Unstructured{}
+		gw.SetAPIVersion("gateway.networking.k8s.io/v1")
+		gw.SetKind("Gateway")
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: p.Name}, gw); err != nil {
+			continue
+		}
+		addrs, _, _ := unstructured.NestedSlice(gw.Object, "status", "addresses")
+		for _, ga := range addrs {
+			if m, ok := ga.(map[string]any); ok && (a.Address == "" || m["value"] == a.Address) {
+				return
+			}
+		}
+	}
+	t.Errorf("HTTPRoute address %+v is not one a parent Gateway published", a)
 }
