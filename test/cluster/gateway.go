@@ -42,7 +42,7 @@ const (
 func (c *Cluster) prepareGateway(ctx context.Context) ([]string, error) {
 	paths, err := testenv.GatewayAPICRDPaths("standard")
 	if err != nil {
-		return nil, fmt.Errorf("Gateway API CRDs: %w", err)
+		return nil, fmt.Errorf("reading the Gateway API CRDs: %w", err)
 	}
 	if err := testenv.InstallCRDs(c.Config, paths...); err != nil {
 		return nil, fmt.Errorf("installing the Gateway API CRDs: %w", err)
