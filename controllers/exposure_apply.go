@@ -27,7 +27,7 @@ import (
 // frontDoors are the kinds that open a workload to traffic. They are
 // rendered last, and are not applied while a NetworkPolicy meant to guard
 // them is blocked: a Service must never be open before its policy.
-var frontDoors = map[string]bool{"Service": true, "EndpointSlice": true, "Ingress": true, render.KindHTTPRoute: true, render.KindRoute: true}
+var frontDoors = map[string]bool{"Service": true, "EndpointSlice": true, "Ingress": true, render.KindHTTPRoute: true, render.KindGRPCRoute: true, render.KindRoute: true}
 
 // applyAll applies every desired object in order. An object that belongs to
 // someone else is skipped and reported; it does not stop the others, except
@@ -83,6 +83,7 @@ var prunableKinds = []struct {
 	{networkingv1.SchemeGroupVersion.WithKind("NetworkPolicy"), func() client.ObjectList { return &networkingv1.NetworkPolicyList{} }},
 	{nadGVK, unstructuredList(nadGVK)},
 	{httpRouteGVK, unstructuredList(httpRouteGVK)},
+	{grpcRouteGVK, unstructuredList(grpcRouteGVK)},
 	{routeGVK, unstructuredList(routeGVK)},
 }
 

@@ -24,6 +24,7 @@ import (
 // so that neither API has to be installed for the manager to start.
 var (
 	httpRouteGVK = schema.GroupVersionKind{Group: render.GatewayAPIGroup, Version: "v1", Kind: render.KindHTTPRoute}
+	grpcRouteGVK = schema.GroupVersionKind{Group: render.GatewayAPIGroup, Version: "v1", Kind: render.KindGRPCRoute}
 	gatewayGVK   = schema.GroupVersionKind{Group: render.GatewayAPIGroup, Version: "v1", Kind: render.KindGateway}
 	routeGVK     = schema.GroupVersionKind{Group: render.RouteAPIGroup, Version: "v1", Kind: render.KindRoute}
 )
@@ -33,6 +34,7 @@ var (
 var frontDoorKinds = map[string]v1alpha1.FrontDoor{
 	"Ingress":            v1alpha1.FrontDoorIngress,
 	render.KindHTTPRoute: v1alpha1.FrontDoorHTTPRoute,
+	render.KindGRPCRoute: v1alpha1.FrontDoorHTTPRoute,
 	render.KindRoute:     v1alpha1.FrontDoorRoute,
 }
 
@@ -98,16 +100,23 @@ func (r *ExposureReconciler) readFrontDoors(ctx context.Context, exp *v1alpha1.E
 		}
 	}
 	if ing.HasFrontDoor(v1alpha1.FrontDoorHTTPRoute) {
-		items, err := r.listOurs(ctx, exp, httpRouteGVK)
-		if err != nil {
-			return err
-		}
-		for _, u := range items {
-			hr := gatewayv1.HTTPRoute{}
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &hr); err != nil {
-				return fmt.Errorf("reading HTTPRoute %s: %w", u.GetName(), err)
+		// The kind the spec renders (a GRPCRoute for gRPC backends); one
+		// of the other kind left from before is pruned, not observed.
+		for _, gvk := range []schema.GroupVersionKind{httpRouteGVK, grpcRouteGVK} {
+			if gvk.Kind != render.GatewayRouteKind(exp) {
+				continue
 			}
-			in.HTTPRoutes = append(in.HTTPRoutes, hr)
+			items, err := r.listOurs(ctx, exp, gvk)
+			if err != nil {
+				return err
+			}
+			for _, u := range items {
+				route, err := observe.GatewayRouteFromUnstructured(u)
+				if err != nil {
+					return err
+				}
+				in.HTTPRoutes = append(in.HTTPRoutes, route)
+			}
 		}
 		if err := r.readGateways(ctx, exp, in); err != nil {
 			return err

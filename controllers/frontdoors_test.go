@@ -132,6 +132,30 @@ spec:
 		t.Errorf("HTTPRoute URLs = %v", u)
 	}
 
+	// A gRPC backend gets a GRPCRoute instead, watched the same way.
+	createExposure(t, ns, fmt.Sprintf(`
+metadata: {name: rpc}
+spec:
+  selector: {app: rpc}
+  ports: [{name: grpc, port: 50051}]
+  ingress:
+    frontDoors: [HTTPRoute]
+    backendProtocol: GRPC
+    gateway: {parentRefs: [{name: public, namespace: %s}]}
+    rules: [{host: rpc.example.com, paths: [{path: /}]}]
+`, gwNS))
+	exp = waitCondition(t, ns, "rpc", v1alpha1.ConditionHTTPRouteReady, metav1.ConditionFalse, v1alpha1.ReasonAwaitingGateway)
+	if c := condition(exp, v1alpha1.ConditionHTTPRouteReady); !strings.Contains(c.Message, "GRPCRoute rpc-rpc-example-com") {
+		t.Errorf("HTTPRouteReady does not name the GRPCRoute: %q", c.Message)
+	}
+	gr := unstructuredOf("gateway.networking.k8s.io/v1", "GRPCRoute", ns, "rpc-rpc-example-com")
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(gr), gr); err != nil {
+		t.Fatalf("GRPCRoute not created: %v", err)
+	}
+	if u := unstructuredOf("gateway.networking.k8s.io/v1", "HTTPRoute", ns, "rpc-rpc-example-com"); !apierrors.IsNotFound(env.Client.Get(ctx, client.ObjectKeyFromObject(u), u)) {
+		t.Errorf("a gRPC backend must get no HTTPRoute")
+	}
+
 	// 5. The move: an Exposure served by an Ingress switches to HTTPRoute.
 	createExposure(t, ns, fmt.Sprintf(`
 metadata: {name: shop}

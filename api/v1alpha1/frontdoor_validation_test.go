@@ -30,7 +30,9 @@ func frontDoorInvalidCases() []invalidCase {
 		{name: "HTTPRoute with rate limit", want: "spec.ingress.rateLimitRPS: the Gateway API has no rate limit", spec: ing(httpRouted + ", rateLimitRPS: 10")},
 		{name: "HTTPRoute next to Ingress with rate limit", want: "spec.ingress.rateLimitRPS: the Gateway API has no rate limit", spec: ing("frontDoors: [Ingress, HTTPRoute], " + gw + ", rateLimitRPS: 10")},
 		{name: "HTTPRoute with annotations", want: "spec.ingress.annotations: ingress-controller annotations have no Gateway API equivalent", spec: ing(httpRouted + ", annotations: {nginx.ingress.kubernetes.io/proxy-body-size: 8m}")},
-		{name: "HTTPRoute with a gRPC backend", want: "spec.ingress.backendProtocol: an HTTPRoute sends plain HTTP", spec: ing(httpRouted + ", backendProtocol: GRPC")},
+		{name: "HTTPRoute with a TLS gRPC backend", want: "spec.ingress.backendProtocol: with the HTTPRoute front door the Gateway speaks HTTP", spec: ing(httpRouted + ", backendProtocol: GRPCS")},
+		{name: "HTTPRoute with an HTTPS backend", want: "spec.ingress.backendProtocol: with the HTTPRoute front door the Gateway speaks HTTP", spec: ing(httpRouted + ", backendProtocol: HTTPS")},
+		{name: "GRPCRoute with a path", want: "spec.ingress.rules[].paths[].path: a gRPC backend is reached through a GRPCRoute", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: /api}]}], backendProtocol: GRPC, " + httpRouted + "}"},
 		// A capture group needs a regular-expression path, refused too:
 		// both reasons name their field.
 		{name: "HTTPRoute with a capture-group rewrite", want: "spec.ingress.rewriteTarget: capture groups have no Gateway API equivalent|spec.ingress.rules[].paths[]: an HTTPRoute matches Prefix and Exact paths only", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: \"/shop(/|$)(.*)\"}]}], rewriteTarget: /$2, " + httpRouted + "}"},
@@ -50,7 +52,7 @@ func frontDoorInvalidCases() []invalidCase {
 		{name: "passthrough Route with a path", want: "spec.ingress.rules[].paths[].path: a passthrough Route cannot look into the request", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: /api}]}], " + routed + ", route: {termination: passthrough}}"},
 		{name: "passthrough Route with a rewrite", want: "spec.ingress.rewriteTarget: a passthrough Route cannot rewrite", spec: ing(routed + ", route: {termination: passthrough}, rewriteTarget: /")},
 		{name: "unknown Route termination", want: "spec.ingress.route.termination", spec: ing(routed + ", route: {termination: Edge}, tls: {secretName: t}")},
-		{name: "patch target of an unknown kind", want: "spec.patches[0].target.kind", spec: web + "patches: [{target: {kind: GRPCRoute}, patch: \"metadata: {labels: {a: b}}\"}]"},
+		{name: "patch target of an unknown kind", want: "spec.patches[0].target.kind", spec: web + "patches: [{target: {kind: TCPRoute}, patch: \"metadata: {labels: {a: b}}\"}]"},
 	}
 }
 
@@ -102,6 +104,7 @@ func TestFrontDoorsThatFitAreAccepted(t *testing.T) {
 		{"reencrypt Route, self-signed, HTTPS backend", web + "ingress: {" + hostRule + ", " + routed + ", route: {termination: reencrypt}, tls: {selfSigned: true}, backendProtocol: HTTPS}"},
 		{"passthrough Route", web + "ingress: {" + hostRule + ", " + routed + ", route: {termination: passthrough}}"},
 		{"plain Route without a host", web + "ingress: {rules: [{paths: [{path: /}]}], " + routed + "}"},
+		{"gRPC backend through a GRPCRoute", web + "ingress: {" + hostRule + ", backendProtocol: GRPC, defaultBackend: {}, " + httpRouted + "}"},
 		{"patch of an HTTPRoute", web + "ingress: {" + hostRule + ", " + httpRouted + "}\npatches: [{target: {kind: HTTPRoute}, patch: \"metadata: {labels: {a: b}}\"}]"},
 	}
 	for i, tc := range cases {

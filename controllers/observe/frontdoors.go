@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -116,17 +117,17 @@ func parentVerdict(hr *gatewayv1.HTTPRoute, p gatewayv1.ParentReference) (ok boo
 	// A verdict on an older generation says nothing about this spec.
 	if accepted == nil || accepted.ObservedGeneration < hr.Generation {
 		return false, v1alpha1.ReasonAwaitingGateway, fmt.Sprintf(
-			"Gateway %s has not reported on HTTPRoute %s yet; is a controller for its GatewayClass running?", gw, hr.Name)
+			"Gateway %s has not reported on %s %s yet; is a controller for its GatewayClass running?", gw, routeKind(hr), hr.Name)
 	}
 	if accepted.Status == metav1.ConditionUnknown {
 		// Accepted Unknown (reason Pending) is where a Gateway starts.
-		return false, v1alpha1.ReasonAwaitingGateway, withDetail(fmt.Sprintf("Gateway %s has not decided on HTTPRoute %s yet", gw, hr.Name), accepted.Message)
+		return false, v1alpha1.ReasonAwaitingGateway, withDetail(fmt.Sprintf("Gateway %s has not decided on %s %s yet", gw, routeKind(hr), hr.Name), accepted.Message)
 	}
 	if accepted.Status != metav1.ConditionTrue {
-		return false, accepted.Reason, withDetail(fmt.Sprintf("Gateway %s does not accept HTTPRoute %s (%s)", gw, hr.Name, accepted.Reason), accepted.Message)
+		return false, accepted.Reason, withDetail(fmt.Sprintf("Gateway %s does not accept %s %s (%s)", gw, routeKind(hr), hr.Name, accepted.Reason), accepted.Message)
 	}
 	if rr := meta.FindStatusCondition(st.Conditions, string(gatewayv1.RouteConditionResolvedRefs)); rr != nil && rr.Status == metav1.ConditionFalse {
-		return false, rr.Reason, withDetail(fmt.Sprintf("Gateway %s cannot resolve the backends of HTTPRoute %s (%s)", gw, hr.Name, rr.Reason), rr.Message)
+		return false, rr.Reason, withDetail(fmt.Sprintf("Gateway %s cannot resolve the backends of %s %s (%s)", gw, routeKind(hr), hr.Name, rr.Reason), rr.Message)
 	}
 	return true, "", ""
 }
@@ -138,6 +139,36 @@ func withDetail(msg, detail string) string {
 		return msg
 	}
 	return msg + ": " + detail
+}
+
+// GatewayRouteFromUnstructured reads a live HTTPRoute, or a GRPCRoute as
+// the HTTPRoute-shaped view observe works on: the same metadata, parent
+// references, hostnames and status (every route kind shares them), and no
+// rules (gRPC has no paths).
+func GatewayRouteFromUnstructured(u unstructured.Unstructured) (gatewayv1.HTTPRoute, error) {
+	var hr gatewayv1.HTTPRoute
+	if u.GetKind() != render.KindGRPCRoute {
+		err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &hr)
+		return hr, err
+	}
+	var gr gatewayv1.GRPCRoute
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &gr); err != nil {
+		return hr, fmt.Errorf("reading GRPCRoute %s: %w", u.GetName(), err)
+	}
+	hr.TypeMeta = gr.TypeMeta
+	hr.ObjectMeta = gr.ObjectMeta
+	hr.Spec.CommonRouteSpec = gr.Spec.CommonRouteSpec
+	hr.Spec.Hostnames = gr.Spec.Hostnames
+	hr.Status.RouteStatus = gr.Status.RouteStatus
+	return hr, nil
+}
+
+// routeKind is the kind of a route read through GatewayRouteFromUnstructured.
+func routeKind(hr *gatewayv1.HTTPRoute) string {
+	if hr.Kind != "" {
+		return hr.Kind
+	}
+	return render.KindHTTPRoute
 }
 
 func liveHTTPRoutes(in Input) map[string]*gatewayv1.HTTPRoute {
@@ -156,7 +187,7 @@ func httpRoutePart(in Input, e *v1alpha1.Exposure) metav1.Condition {
 	for _, name := range render.FrontDoorNames(e, v1alpha1.FrontDoorHTTPRoute) {
 		hr := live[name]
 		if hr == nil {
-			return cond(t, false, v1alpha1.ReasonHTTPRouteMissing, fmt.Sprintf("HTTPRoute %s does not exist yet", name))
+			return cond(t, false, v1alpha1.ReasonHTTPRouteMissing, fmt.Sprintf("%s %s does not exist yet", render.GatewayRouteKind(e), name))
 		}
 		for _, p := range hr.Spec.ParentRefs {
 			if ok, reason, msg := parentVerdict(hr, p); !ok {

@@ -222,3 +222,37 @@ func TestFrontDoorRefusal(t *testing.T) {
 		}
 	}
 }
+
+// A gRPC backend is reached through a GRPCRoute; observe reads it through
+// the same parents' verdicts as an HTTPRoute.
+func TestGRPCRouteObserved(t *testing.T) {
+	e := exposure(withFrontDoors(v1alpha1.FrontDoorHTTPRoute), func(e *v1alpha1.Exposure) { e.Spec.Ingress.BackendProtocol = "GRPC" })
+	u := unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GRPCRoute",
+		"metadata": map[string]any{"name": "web-shop-example-com", "namespace": "shop", "generation": int64(1)},
+		"spec": map[string]any{
+			"parentRefs": []any{map[string]any{"name": "public", "namespace": "gateways"}},
+			"hostnames":  []any{"shop.example.com"},
+		},
+		"status": map[string]any{"parents": []any{map[string]any{
+			"parentRef":      map[string]any{"name": "public", "namespace": "gateways"},
+			"controllerName": "traefik.io/gateway-controller",
+			"conditions": []any{map[string]any{"type": "Accepted", "status": "False", "reason": "NoMatchingListenerHostname",
+				"message": "", "observedGeneration": int64(1), "lastTransitionTime": "2026-01-01T00:00:00Z"}},
+		}}},
+	}}
+	hr, err := GatewayRouteFromUnstructured(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Observe(Input{Exposure: e, HTTPRoutes: []gatewayv1.HTTPRoute{hr}})
+	for _, p := range r.Parts {
+		if p.Type == v1alpha1.ConditionHTTPRouteReady {
+			if p.Reason != "NoMatchingListenerHostname" || p.Message != "Gateway gateways/public does not accept GRPCRoute web-shop-example-com (NoMatchingListenerHostname)" {
+				t.Errorf("HTTPRouteReady = %s: %q", p.Reason, p.Message)
+			}
+			return
+		}
+	}
+	t.Fatalf("no HTTPRouteReady in %+v", r.Parts)
+}

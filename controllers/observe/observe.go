@@ -816,7 +816,7 @@ func resources(desired []v1alpha1.ResourceStatus, ps []metav1.Condition) []v1alp
 			r.Ready = partTrue(v1alpha1.ConditionServiceReady)
 		case "Ingress":
 			r.Ready = partTrue(v1alpha1.ConditionIngressReady)
-		case "HTTPRoute":
+		case "HTTPRoute", "GRPCRoute":
 			r.Ready = partTrue(v1alpha1.ConditionHTTPRouteReady)
 		case "Route":
 			r.Ready = partTrue(v1alpha1.ConditionRouteReady)

@@ -90,7 +90,11 @@ func Render(exp *v1alpha1.Exposure, opts Options) ([]*unstructured.Unstructured,
 		if in.HasFrontDoor(v1alpha1.FrontDoorIngress) {
 			acs = append(acs, ingress(exp, rt, opts))
 		}
-		if in.HasFrontDoor(v1alpha1.FrontDoorHTTPRoute) {
+		if in.HasFrontDoor(v1alpha1.FrontDoorHTTPRoute) && usesGRPCRoutes(exp) {
+			for _, r := range grpcRoutes(exp, rt, opts) {
+				acs = append(acs, r)
+			}
+		} else if in.HasFrontDoor(v1alpha1.FrontDoorHTTPRoute) {
 			for _, r := range httpRoutes(exp, rt, opts) {
 				acs = append(acs, r)
 			}
@@ -136,6 +140,7 @@ var kindOrder = map[string]int{
 	"EndpointSlice":               7,
 	"Ingress":                     8,
 	"HTTPRoute":                   9,
+	"GRPCRoute":                   9,
 	"Route":                       9,
 }
 

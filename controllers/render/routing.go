@@ -147,6 +147,15 @@ func routeBackend(exp *v1alpha1.Exposure, port string) RouteBackend {
 	return b
 }
 
+// GatewayRouteKind is the Gateway API route kind the HTTPRoute front door
+// renders: GRPCRoute for gRPC backends, else HTTPRoute.
+func GatewayRouteKind(exp *v1alpha1.Exposure) string {
+	if exp.Spec.Ingress != nil && usesGRPCRoutes(exp) {
+		return KindGRPCRoute
+	}
+	return KindHTTPRoute
+}
+
 // FrontDoorNames are the names of the objects a front door renders, in
 // render order: observe checks each is live, and that its status says it
 // serves.
@@ -160,6 +169,12 @@ func FrontDoorNames(exp *v1alpha1.Exposure, door v1alpha1.FrontDoor) []string {
 	case v1alpha1.FrontDoorIngress:
 		out = []string{names.Ingress(exp.Name)}
 	case v1alpha1.FrontDoorHTTPRoute:
+		if usesGRPCRoutes(exp) {
+			for _, r := range grpcRoutes(exp, rt, Options{}) {
+				out = append(out, *r.Name)
+			}
+			break
+		}
 		for _, r := range httpRoutes(exp, rt, Options{}) {
 			out = append(out, *r.Name)
 		}
