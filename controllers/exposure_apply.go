@@ -27,7 +27,7 @@ import (
 // frontDoors are the kinds that open a workload to traffic. They are
 // rendered last, and are not applied while a NetworkPolicy meant to guard
 // them is blocked: a Service must never be open before its policy.
-var frontDoors = map[string]bool{"Service": true, "EndpointSlice": true, "Ingress": true}
+var frontDoors = map[string]bool{"Service": true, "EndpointSlice": true, "Ingress": true, render.KindHTTPRoute: true, render.KindGRPCRoute: true, render.KindRoute: true}
 
 // applyAll applies every desired object in order. An object that belongs to
 // someone else is skipped and reported; it does not stop the others, except
@@ -92,11 +92,18 @@ var prunableKinds = []struct {
 	{networkingv1.SchemeGroupVersion.WithKind("Ingress"), func() client.ObjectList { return &networkingv1.IngressList{} }},
 	{corev1.SchemeGroupVersion.WithKind("Secret"), func() client.ObjectList { return &corev1.SecretList{} }},
 	{networkingv1.SchemeGroupVersion.WithKind("NetworkPolicy"), func() client.ObjectList { return &networkingv1.NetworkPolicyList{} }},
-	{nadGVK, func() client.ObjectList {
+	{nadGVK, unstructuredList(nadGVK)},
+	{httpRouteGVK, unstructuredList(httpRouteGVK)},
+	{grpcRouteGVK, unstructuredList(grpcRouteGVK)},
+	{routeGVK, unstructuredList(routeGVK)},
+}
+
+func unstructuredList(gvk schema.GroupVersionKind) func() client.ObjectList {
+	return func() client.ObjectList {
 		l := &unstructured.UnstructuredList{}
-		l.SetGroupVersionKind(nadGVK.GroupVersion().WithKind(nadGVK.Kind + "List"))
+		l.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
 		return l
-	}},
+	}
 }
 
 // nadGVK is Multus's NetworkAttachmentDefinition, an optional kind.
@@ -108,6 +115,7 @@ var nadGVK = schema.GroupVersionKind{Group: "k8s.cni.cncf.io", Version: "v1", Ki
 // reference, such as the EndpointSlices kube-controller-manager makes for
 // our Service, are never touched.
 func (r *ExposureReconciler) prune(ctx context.Context, exp *v1alpha1.Exposure, owner apply.Owner, want map[string]bool) error {
+	hold := r.frontDoorHold(exp)
 	for _, k := range prunableKinds {
 		if _, optional := notInstalled[k.gvk.Group]; optional {
 			if served, err := r.served(ctx, k.gvk, exp.Namespace); err != nil || !served {
@@ -129,6 +137,11 @@ func (r *ExposureReconciler) prune(ctx context.Context, exp *v1alpha1.Exposure, 
 				continue
 			}
 			if want[identity(k.gvk.Kind, obj.GetNamespace(), obj.GetName())] || !apply.IsOurs(owner, obj) {
+				continue
+			}
+			if held, err := hold.keeps(ctx, k.gvk.Kind); err != nil {
+				return err
+			} else if held {
 				continue
 			}
 			uid := obj.GetUID()

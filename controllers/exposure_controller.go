@@ -118,6 +118,12 @@ type ExposureReconciler struct {
 // +kubebuilder:rbac:groups=metallb.io,resources=ipaddresspools;l2advertisements;bgpadvertisements,verbs=get;list;watch
 // +kubebuilder:rbac:groups=metallb.io,namespace=metallb-system,resources=ipaddresspools;l2advertisements;bgpadvertisements,verbs=create;patch;delete
 // +kubebuilder:rbac:groups=k8s.cni.cncf.io,resources=network-attachment-definitions,verbs=get;list;watch;create;patch;delete
+// Front doors: routes are ours (written as every child is); Gateways are
+// the admin's and only read, for their addresses and listeners.
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes;grpcroutes,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways,verbs=get;list;watch
+// +kubebuilder:rbac:groups=route.openshift.io,resources=routes,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=route.openshift.io,resources=routes/custom-host,verbs=create
 
 // Reconcile brings one Exposure's children and status to what its spec says.
 func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -193,6 +199,9 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 // still read again on a timer (awaitingLoadBalancer), so the stall clears
 // once MetalLB assigns an address.
 func stallFromParts(res observe.Result) *observe.Stall {
+	if s := observe.FrontDoorRefusal(res); s != nil {
+		return s // issue 13: a Gateway or router refused a route
+	}
 	for _, p := range res.Parts {
 		switch p.Reason {
 		case v1alpha1.ReasonProgressDeadlineExceeded:
@@ -224,6 +233,9 @@ var retryable = map[string]bool{
 	v1alpha1.ReasonNetworkNotFound:     true,
 	v1alpha1.ReasonMetalLBNotInstalled: true,
 	v1alpha1.ReasonMultusNotInstalled:  true,
+	// Front-door APIs installed later (issue 13).
+	v1alpha1.ReasonGatewayAPINotInstalled: true,
+	v1alpha1.ReasonRouteAPINotInstalled:   true,
 }
 
 // converge writes the desired children: finalizer first when some live in

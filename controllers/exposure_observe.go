@@ -70,13 +70,8 @@ func (r *ExposureReconciler) readLive(ctx context.Context, exp *v1alpha1.Exposur
 		}
 		in.EndpointSlices = slices.Items
 	}
-	if exp.Spec.Ingress != nil {
-		ing := &networkingv1.Ingress{}
-		if found, err := getOptional(ctx, r.Client, key(names.Ingress(exp.Name)), ing); err != nil {
-			return in, err
-		} else if found && isOwnedBy(ing, exp) {
-			in.Ingress = ing
-		}
+	if err := r.readFrontDoors(ctx, exp, &in); err != nil {
+		return in, err
 	}
 	if np := exp.Spec.NetworkPolicy; np != nil && np.Enabled {
 		pol := &networkingv1.NetworkPolicy{}
@@ -132,4 +127,17 @@ func isOwnedBy(obj client.Object, exp *v1alpha1.Exposure) bool {
 		}
 	}
 	return false
+}
+
+// readIngress reads the live Ingress, when it is the Exposure's.
+func (r *ExposureReconciler) readIngress(ctx context.Context, exp *v1alpha1.Exposure, in *observe.Input) error {
+	ing := &networkingv1.Ingress{}
+	found, err := getOptional(ctx, r.Client, client.ObjectKey{Namespace: exp.Namespace, Name: names.Ingress(exp.Name)}, ing)
+	if err != nil {
+		return err
+	}
+	if found && isOwnedBy(ing, exp) {
+		in.Ingress = ing
+	}
+	return nil
 }

@@ -55,6 +55,9 @@ func (r *ExposureReconciler) renderOptions(pol *policy.Policy) render.Options {
 	if pol.Ingress.ControllerNamespaces != nil {
 		o.IngressControllerNamespaces = pol.Ingress.ControllerNamespaces
 	}
+	if pol.Gateway.DataPlaneNamespaces != nil {
+		o.GatewayNamespaces = pol.Gateway.DataPlaneNamespaces
+	}
 	return o
 }
 
@@ -78,8 +81,10 @@ func (r *ExposureReconciler) policy() *policy.Policy {
 // notInstalled maps an optional API group to the stall reason reported
 // when an Exposure needs it but its CRDs are absent.
 var notInstalled = map[string]struct{ reason, what string }{
-	"metallb.io":      {v1alpha1.ReasonMetalLBNotInstalled, "MetalLB (metallb.io/v1beta1 IPAddressPool, L2Advertisement, BGPAdvertisement)"},
-	"k8s.cni.cncf.io": {v1alpha1.ReasonMultusNotInstalled, "Multus (k8s.cni.cncf.io/v1 NetworkAttachmentDefinition)"},
+	"metallb.io":           {v1alpha1.ReasonMetalLBNotInstalled, "MetalLB (metallb.io/v1beta1 IPAddressPool, L2Advertisement, BGPAdvertisement)"},
+	"k8s.cni.cncf.io":      {v1alpha1.ReasonMultusNotInstalled, "Multus (k8s.cni.cncf.io/v1 NetworkAttachmentDefinition)"},
+	render.GatewayAPIGroup: {v1alpha1.ReasonGatewayAPINotInstalled, "the Gateway API (gateway.networking.k8s.io/v1 HTTPRoute) for the HTTPRoute front door"},
+	render.RouteAPIGroup:   {v1alpha1.ReasonRouteAPINotInstalled, "OpenShift Routes (route.openshift.io/v1 Route) for the Route front door"},
 }
 
 // withoutMissingAPIs drops objects whose CRD is not installed and reports

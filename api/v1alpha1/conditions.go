@@ -41,6 +41,15 @@ const (
 	// the Ingress and published its address (only with spec.ingress).
 	ConditionIngressReady = "IngressReady"
 
+	// ConditionHTTPRouteReady reports whether every parent Gateway
+	// accepted the HTTPRoutes and resolved their backends (only with the
+	// HTTPRoute front door).
+	ConditionHTTPRouteReady = "HTTPRouteReady"
+
+	// ConditionRouteReady reports whether an OpenShift router admitted
+	// every Route (only with the Route front door).
+	ConditionRouteReady = "RouteReady"
+
 	// ConditionNetworkPolicyReady reports the derived NetworkPolicy (only
 	// with spec.networkPolicy enabled).
 	ConditionNetworkPolicyReady = "NetworkPolicyReady"
@@ -122,6 +131,28 @@ const (
 	// for the Ingress yet (IngressReady=False).
 	ReasonAwaitingAddress = "AwaitingAddress"
 
+	// ReasonHTTPRouteMissing: an HTTPRoute does not exist (yet)
+	// (HTTPRouteReady=False).
+	ReasonHTTPRouteMissing = "HTTPRouteMissing"
+
+	// ReasonAwaitingGateway: a parent Gateway has not reported on an
+	// HTTPRoute yet (HTTPRouteReady=False). When a Gateway refuses, the
+	// reason is the Gateway's own (NotAllowedByListeners,
+	// NoMatchingListenerHostname, BackendNotFound, ...).
+	ReasonAwaitingGateway = "AwaitingGateway"
+
+	// ReasonAccepted: every parent Gateway accepted every HTTPRoute and
+	// resolved its backends (HTTPRouteReady=True).
+	ReasonAccepted = "Accepted"
+
+	// ReasonRouteMissing: a Route does not exist (yet) (RouteReady=False).
+	ReasonRouteMissing = "RouteMissing"
+
+	// ReasonAwaitingRouter: no OpenShift router has reported on a Route yet
+	// (RouteReady=False). When a router refuses, the reason is the
+	// router's own (HostAlreadyClaimed, ExtendedValidationFailed, ...).
+	ReasonAwaitingRouter = "AwaitingRouter"
+
 	// ReasonApplied: the object was applied and there is nothing further to
 	// observe about it (e.g. NetworkPolicyReady=True).
 	ReasonApplied = "Applied"
@@ -192,6 +223,16 @@ const (
 	// ReasonMultusNotInstalled: the Exposure needs secondary networks but the
 	// k8s.cni.cncf.io API is not served by the cluster.
 	ReasonMultusNotInstalled = "MultusNotInstalled"
+
+	// ReasonGatewayAPINotInstalled: the Exposure asks for the HTTPRoute
+	// front door but the gateway.networking.k8s.io API (v1 HTTPRoute) is
+	// not served by the cluster.
+	ReasonGatewayAPINotInstalled = "GatewayAPINotInstalled"
+
+	// ReasonRouteAPINotInstalled: the Exposure asks for the Route front
+	// door but the route.openshift.io API (v1 Route) is not served by the
+	// cluster.
+	ReasonRouteAPINotInstalled = "RouteAPINotInstalled"
 
 	// ReasonApplyFailed: the API server refused an object the operator
 	// rendered (a webhook, a quota, an immutable field).

@@ -79,8 +79,9 @@ type ExposureSpec struct {
 	// +optional
 	HostAccess *HostAccess `json:"hostAccess,omitempty"`
 
-	// Ingress publishes HTTP(S) routes to the Service as a
-	// networking.k8s.io/v1 Ingress.
+	// Ingress publishes HTTP(S) routes to the Service: as a
+	// networking.k8s.io/v1 Ingress, or, chosen by ingress.frontDoors, as
+	// Gateway API HTTPRoutes or OpenShift Routes.
 	// +optional
 	Ingress *IngressOptions `json:"ingress,omitempty"`
 
@@ -482,13 +483,35 @@ type HostPort struct {
 	HostPort int32 `json:"hostPort"`
 }
 
-// IngressOptions describes the HTTP front door.
+// IngressOptions describes the HTTP routes and the front doors that
+// publish them.
 // +kubebuilder:validation:XValidation:rule="has(self.rules) || has(self.defaultBackend)",message="needs rules or a defaultBackend"
 // +kubebuilder:validation:XValidation:rule="!has(self.tls) || !has(self.tls.hosts) || (has(self.rules) && self.tls.hosts.all(h, self.rules.exists(r, has(r.host) && r.host == h)))",message="each host must be the host of a rule in spec.ingress.rules",fieldPath=".tls.hosts"
 // +kubebuilder:validation:XValidation:rule="!has(self.tls) || (has(self.rules) && self.rules.exists(r, has(r.host)))",message="needs at least one rule with a host (a certificate names hosts)",fieldPath=".tls"
 // +kubebuilder:validation:XValidation:rule="!has(self.rewriteTarget) || !self.rewriteTarget.matches('[$][0-9]') || (has(self.rules) && self.rules.exists(r, r.paths.exists(p, p.path.contains('('))))",message="refers to a capture group ($1...) but no path in spec.ingress.rules has one; write the path as a regular expression such as /shop(/|$)(.*)",fieldPath=".rewriteTarget"
 // +kubebuilder:validation:XValidation:rule="!has(self.rules) || self.rules.all(r, self.rules.exists_one(o, has(o.host) == has(r.host) && (!has(o.host) || o.host == r.host)))",message="each host may appear in one rule only; list its paths together",fieldPath=".rules"
 // +kubebuilder:validation:XValidation:rule="!has(self.sslRedirect) || !self.sslRedirect || has(self.tls)",message="redirecting to HTTPS needs spec.ingress.tls",fieldPath=".sslRedirect",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || has(self.gateway)",message="spec.ingress.gateway: required with the HTTPRoute front door (gateway.parentRefs names the Gateways the routes attach to)"
+// +kubebuilder:validation:XValidation:rule="!has(self.frontDoors) || !('Ingress' in self.frontDoors && 'Route' in self.frontDoors)",message="spec.ingress.frontDoors: Ingress and Route together would give one host two Routes on OpenShift (it turns an Ingress into a Route itself); choose one"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.rateLimitRPS)",message="spec.ingress.rateLimitRPS: the Gateway API has no rate limit, so an HTTPRoute cannot carry it; rate-limit at the Gateway, or keep the Ingress front door alone"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.annotations)",message="spec.ingress.annotations: ingress-controller annotations have no Gateway API equivalent, so an HTTPRoute cannot carry them; remove them, or keep the Ingress front door alone"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.backendProtocol) || self.backendProtocol in ['HTTP', 'GRPC']",message="spec.ingress.backendProtocol: with the HTTPRoute front door the Gateway speaks HTTP (an HTTPRoute) or gRPC in clear text (a GRPCRoute) to the pods; HTTPS and GRPCS backends are not supported"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.backendProtocol) || self.backendProtocol != 'GRPC' || ((!has(self.rules) || self.rules.all(r, r.paths.all(p, p.path == '/'))) && !has(self.rewriteTarget))",message="spec.ingress.rules[].paths[].path: a gRPC backend is reached through a GRPCRoute, which routes by host only: use the path / and no rewriteTarget"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.rewriteTarget) || !self.rewriteTarget.matches('[$][0-9]')",message="spec.ingress.rewriteTarget: capture groups have no Gateway API equivalent; with an HTTPRoute use a plain prefix such as / (it replaces the matched path prefix)"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.rules) || self.rules.all(r, r.paths.all(p, has(p.pathType) ? p.pathType != 'ImplementationSpecific' : !p.path.matches('[()\\\\[\\\\]*+?|^$]')))",message="spec.ingress.rules[].paths[]: an HTTPRoute matches Prefix and Exact paths only; regular-expression and ImplementationSpecific paths are not carried over"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || (!has(self.frontDoors) || 'Ingress' in self.frontDoors) || (has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.tls)",message="spec.ingress.tls: an HTTPRoute does not terminate TLS, the Gateway listener does with the admin's certificate; remove tls, or keep an Ingress front door that uses it"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || (!has(self.frontDoors) || 'Ingress' in self.frontDoors) || (has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.sslRedirect)",message="spec.ingress.sslRedirect: redirecting to HTTPS is the Gateway listener's job with an HTTPRoute; remove sslRedirect, or keep an Ingress front door that uses it"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.rateLimitRPS)",message="spec.ingress.rateLimitRPS: not carried over to an OpenShift Route (its router counts connections, not requests per second); remove it or use the Ingress front door"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.annotations)",message="spec.ingress.annotations: ingress-controller annotations are not carried over to an OpenShift Route; remove them or use the Ingress front door"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.backendProtocol) || self.backendProtocol in ['HTTP', 'HTTPS']",message="spec.ingress.backendProtocol: an OpenShift Route front door carries HTTP and HTTPS backends only"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.rewriteTarget) || !self.rewriteTarget.matches('[$][0-9]')",message="spec.ingress.rewriteTarget: capture groups are not carried over to an OpenShift Route; use a plain path such as /"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.rules) || self.rules.all(r, r.paths.all(p, (!has(p.pathType) || p.pathType == 'Prefix') && !p.path.matches('[()\\\\[\\\\]*+?|^$]')))",message="spec.ingress.rules[].paths[]: an OpenShift Route matches path prefixes only; Exact, ImplementationSpecific and regular-expression paths are not carried over"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.rules) || self.rules.all(r, !has(r.host) || !r.host.startsWith('*.'))",message="spec.ingress.rules[].host: wildcard hosts are not carried over to an OpenShift Route (the router admits them only by its own wildcard policy); list the hosts"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.tls) || !has(self.tls.certManager)",message="spec.ingress.tls.certManager: cert-manager does not issue into OpenShift Routes by itself; use secretName or selfSigned with the Route front door"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.route) || !has(self.route.termination) || self.route.termination != 'passthrough' || !has(self.tls)",message="spec.ingress.route.termination: passthrough sends TLS to the pods, which hold the certificate; remove spec.ingress.tls"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.route) || !has(self.route.termination) || self.route.termination == 'passthrough' || has(self.tls)",message="spec.ingress.route.termination: edge and reencrypt need spec.ingress.tls (the certificate the router serves)"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.route) || !has(self.route.termination) || self.route.termination != 'passthrough' || !has(self.rules) || self.rules.all(r, r.paths.all(p, p.path == '/'))",message="spec.ingress.rules[].paths[].path: a passthrough Route cannot look into the request, so its only path is /"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.route) || !has(self.route.termination) || self.route.termination != 'passthrough' || !has(self.rewriteTarget)",message="spec.ingress.rewriteTarget: a passthrough Route cannot rewrite what it cannot read; remove rewriteTarget"
 type IngressOptions struct {
 	// ClassName is the IngressClass to use. Left out, the cluster's default
 	// IngressClass applies (ingressClassName is then not written).
@@ -545,6 +568,47 @@ type IngressOptions struct {
 	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.lowerAscii().contains('snippet'))",message="snippet annotations inject raw configuration into a shared ingress controller and are refused"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, self[k].size() <= 4096)",message="values are limited to 4096 characters"
 	Annotations map[string]string `json:"annotations,omitempty"`
+
+	// FrontDoors are the kinds these routes are published as: Ingress,
+	// HTTPRoute (Gateway API, one per host, attached to gateway.parentRefs)
+	// and Route (OpenShift, one per host and path). Left out, [Ingress].
+	// Moving from Ingress to HTTPRoute is a change of this one field: the
+	// Ingress is deleted only once every parent Gateway has accepted the
+	// HTTPRoutes, so traffic never finds no front door.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=3
+	FrontDoors []FrontDoor `json:"frontDoors,omitempty"`
+
+	// Gateway names the Gateways the HTTPRoutes attach to. Required with
+	// the HTTPRoute front door, and only used by it; it may be set before
+	// HTTPRoute is listed, so that the move is a change of frontDoors
+	// alone.
+	// +optional
+	Gateway *GatewayAttachment `json:"gateway,omitempty"`
+
+	// Route shapes the OpenShift Routes. Only used by the Route front
+	// door (it may be set before Route is listed).
+	// +optional
+	Route *RouteOptions `json:"route,omitempty"`
+}
+
+// HasFrontDoor reports whether the routes are published as this kind
+// (frontDoors left out means Ingress alone).
+func (in *IngressOptions) HasFrontDoor(f FrontDoor) bool {
+	if in == nil {
+		return false
+	}
+	if len(in.FrontDoors) == 0 {
+		return f == FrontDoorIngress
+	}
+	for _, d := range in.FrontDoors {
+		if d == f {
+			return true
+		}
+	}
+	return false
 }
 
 // IngressRule routes one host (or every host) to the Service.
@@ -841,7 +905,7 @@ type Patch struct {
 // PatchTarget selects generated objects.
 type PatchTarget struct {
 	// Kind of the objects, e.g. Deployment, Service, Ingress.
-	// +kubebuilder:validation:Enum=Deployment;Service;EndpointSlice;Ingress;Secret;NetworkPolicy;NetworkAttachmentDefinition;IPAddressPool;L2Advertisement;BGPAdvertisement
+	// +kubebuilder:validation:Enum=Deployment;Service;EndpointSlice;Ingress;HTTPRoute;GRPCRoute;Route;Secret;NetworkPolicy;NetworkAttachmentDefinition;IPAddressPool;L2Advertisement;BGPAdvertisement
 	Kind string `json:"kind"`
 
 	// Name of the object. Left out, every generated object of the kind.
@@ -851,7 +915,7 @@ type PatchTarget struct {
 }
 
 // AddressType says how a client uses an address.
-// +kubebuilder:validation:Enum=ClusterIP;DNS;NodePort;LoadBalancer;Ingress;ExternalName;External;SecondaryNetwork;Pod
+// +kubebuilder:validation:Enum=ClusterIP;DNS;NodePort;LoadBalancer;Ingress;HTTPRoute;Route;ExternalName;External;SecondaryNetwork;Pod
 type AddressType string
 
 // Address types.
@@ -861,6 +925,8 @@ const (
 	AddressNodePort         AddressType = "NodePort"
 	AddressLoadBalancer     AddressType = "LoadBalancer"
 	AddressIngress          AddressType = "Ingress"
+	AddressHTTPRoute        AddressType = "HTTPRoute"
+	AddressRoute            AddressType = "Route"
 	AddressExternalName     AddressType = "ExternalName"
 	AddressExternal         AddressType = "External"
 	AddressSecondaryNetwork AddressType = "SecondaryNetwork"
@@ -869,7 +935,8 @@ const (
 // ExposureAddress is one way in, as a client would use it.
 type ExposureAddress struct {
 	// Type is how the address is reached: ClusterIP, DNS, NodePort,
-	// LoadBalancer, Ingress, ExternalName (the DNS name the Service aliases),
+	// LoadBalancer, Ingress, HTTPRoute (through a Gateway), Route
+	// (through an OpenShift router), ExternalName (the DNS name the Service aliases),
 	// External (a backend address outside the cluster) or SecondaryNetwork.
 	Type AddressType `json:"type"`
 

@@ -20,6 +20,9 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
 	"github.com/exposure-operator/exposure-operator/controllers/names"
@@ -55,6 +58,15 @@ type Input struct {
 	EndpointSlices []discoveryv1.EndpointSlice
 	// Ingress is the live Ingress; nil if absent or not wanted.
 	Ingress *networkingv1.Ingress
+	// HTTPRoutes are the live HTTPRoutes of the Exposure (HTTPRoute front
+	// door only).
+	HTTPRoutes []gatewayv1.HTTPRoute
+	// Gateways are the live Gateways named in spec.ingress.gateway, by
+	// namespace and name (read for their addresses and listeners).
+	Gateways map[types.NamespacedName]*gatewayv1.Gateway
+	// Routes are the live OpenShift Routes of the Exposure (Route front
+	// door only), as read: the manager does not import their Go types.
+	Routes []unstructured.Unstructured
 	// Nodes are the cluster's nodes, for node-port addresses.
 	Nodes []corev1.Node
 	// Desired are the identities of the objects the reconcile applied, with
@@ -113,6 +125,8 @@ func Observe(in Input) Result {
 	addrs.nodePort(in.Service, in.Nodes, in.EndpointSlices)
 	addrs.loadBalancer(in.Service)
 	addrs.ingress(in.Ingress)
+	addrs.httpRoutes(in, e)
+	addrs.routes(in, e)
 	addrs.externalName(in.Service)
 	addrs.external(e, in.Service)
 	r.Addresses = addrs.sorted()
@@ -159,6 +173,8 @@ var typeOrder = map[v1alpha1.AddressType]int{
 	v1alpha1.AddressNodePort:         2,
 	v1alpha1.AddressLoadBalancer:     3,
 	v1alpha1.AddressIngress:          4,
+	v1alpha1.AddressHTTPRoute:        4,
+	v1alpha1.AddressRoute:            4,
 	v1alpha1.AddressExternalName:     5,
 	v1alpha1.AddressExternal:         6,
 	v1alpha1.AddressSecondaryNetwork: 7,
@@ -621,7 +637,7 @@ func parts(in Input, e *v1alpha1.Exposure, st v1alpha1.ServiceType) []metav1.Con
 		out = append(out, addressesPart(in.Service, in.ServiceEvents))
 	}
 	if e.Spec.Ingress != nil {
-		out = append(out, ingressPart(in.Ingress, e))
+		out = append(out, frontDoorParts(in, e)...)
 	}
 	if np := e.Spec.NetworkPolicy; np != nil && np.Enabled && e.Spec.External == nil {
 		out = append(out, networkPolicyPart(in.NetworkPolicy))
@@ -951,6 +967,10 @@ func resources(desired []v1alpha1.ResourceStatus, ps []metav1.Condition) []v1alp
 			r.Ready = partTrue(v1alpha1.ConditionServiceReady)
 		case "Ingress":
 			r.Ready = partTrue(v1alpha1.ConditionIngressReady)
+		case "HTTPRoute", "GRPCRoute":
+			r.Ready = partTrue(v1alpha1.ConditionHTTPRouteReady)
+		case "Route":
+			r.Ready = partTrue(v1alpha1.ConditionRouteReady)
 		default:
 			r.Ready = true
 		}

@@ -30,6 +30,8 @@ var conditionOrder = []string{
 	v1alpha1.ConditionEndpointsReady,
 	v1alpha1.ConditionAddressesAssigned,
 	v1alpha1.ConditionIngressReady,
+	v1alpha1.ConditionHTTPRouteReady,
+	v1alpha1.ConditionRouteReady,
 	v1alpha1.ConditionNetworkPolicyReady,
 	v1alpha1.ConditionSecondaryNetworksReady,
 }

@@ -40,6 +40,8 @@ type Policy struct {
 	MetalLBNamespace string `json:"metallbNamespace,omitempty"`
 	// Ingress describes the cluster's ingress controller.
 	Ingress IngressSettings `json:"ingress,omitempty"`
+	// Gateway describes the cluster's Gateway API implementations.
+	Gateway GatewaySettings `json:"gateway,omitempty"`
 	// Grants give namespaces what no tenant has by default.
 	Grants []Grant `json:"grants,omitempty"`
 }
@@ -51,6 +53,14 @@ type IngressSettings struct {
 	// ControllerNamespaces selects the namespaces the ingress controller
 	// runs in, which derived NetworkPolicies admit.
 	ControllerNamespaces *metav1.LabelSelector `json:"controllerNamespaces,omitempty"`
+}
+
+// GatewaySettings describe the cluster's Gateway API implementations.
+type GatewaySettings struct {
+	// DataPlaneNamespaces selects the namespaces their proxies run in,
+	// which derived NetworkPolicies admit for HTTPRoute front doors (the
+	// namespaces of the Gateways named in parentRefs are admitted too).
+	DataPlaneNamespaces *metav1.LabelSelector `json:"dataPlaneNamespaces,omitempty"`
 }
 
 // Grant gives the namespaces it selects some cluster-wide capabilities. A
@@ -141,6 +151,11 @@ func Parse(b []byte) (*Policy, error) {
 	if p.Ingress.ControllerNamespaces != nil {
 		if _, err := metav1.LabelSelectorAsSelector(p.Ingress.ControllerNamespaces); err != nil {
 			return nil, fmt.Errorf("ingress.controllerNamespaces: %w", err)
+		}
+	}
+	if p.Gateway.DataPlaneNamespaces != nil {
+		if _, err := metav1.LabelSelectorAsSelector(p.Gateway.DataPlaneNamespaces); err != nil {
+			return nil, fmt.Errorf("gateway.dataPlaneNamespaces: %w", err)
 		}
 	}
 	return p, nil

@@ -3,7 +3,6 @@ package render
 import (
 	"regexp"
 
-	networkingv1 "k8s.io/api/networking/v1"
 	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
@@ -23,7 +22,7 @@ var regexChars = regexp.MustCompile(`[()\[\]*+?|^$]`)
 // pathType ImplementationSpecific can carry.
 func IsRegexPath(path string) bool { return regexChars.MatchString(path) }
 
-func ingress(exp *v1alpha1.Exposure, opts Options) *networkingv1ac.IngressApplyConfiguration {
+func ingress(exp *v1alpha1.Exposure, rt *Routing, opts Options) *networkingv1ac.IngressApplyConfiguration {
 	in := exp.Spec.Ingress
 	ing := networkingv1ac.Ingress(names.Ingress(exp.Name), exp.Namespace)
 	setMeta(ing.ObjectMetaApplyConfiguration, exp, opts)
@@ -36,61 +35,45 @@ func ingress(exp *v1alpha1.Exposure, opts Options) *networkingv1ac.IngressApplyC
 		spec.WithIngressClassName(*in.ClassName)
 	}
 
-	useRegex := false
-	for _, r := range in.Rules {
+	for _, h := range rt.Hosts {
 		http := networkingv1ac.HTTPIngressRuleValue()
-		for _, p := range r.Paths {
-			pt := networkingv1.PathTypePrefix
-			if IsRegexPath(p.Path) {
-				useRegex = true
-				pt = networkingv1.PathTypeImplementationSpecific
-			}
-			if p.PathType != nil {
-				pt = *p.PathType
-			}
+		for _, p := range h.Paths {
 			http.WithPaths(networkingv1ac.HTTPIngressPath().
 				WithPath(p.Path).
-				WithPathType(pt).
-				WithBackend(backend(exp, p.Port)))
+				WithPathType(p.Type).
+				WithBackend(ingressBackend(rt, p.Backend)))
 		}
 		rule := networkingv1ac.IngressRule().WithHTTP(http)
-		if r.Host != "" {
-			rule.WithHost(r.Host)
+		if h.Host != "" {
+			rule.WithHost(h.Host)
 		}
 		spec.WithRules(rule)
 	}
-	if in.DefaultBackend != nil {
-		spec.WithDefaultBackend(backend(exp, in.DefaultBackend.Port))
+	if rt.DefaultBackend != nil {
+		spec.WithDefaultBackend(ingressBackend(rt, *rt.DefaultBackend))
 	}
 
 	ann := map[string]string{}
 	for k, v := range in.Annotations {
 		ann[k] = v
 	}
-	if tls := in.TLS; tls != nil {
-		t := networkingv1ac.IngressTLS().WithHosts(TLSHosts(in)...)
-		switch {
-		case tls.SecretName != "":
-			t.WithSecretName(tls.SecretName)
-		case tls.CertManager != nil:
-			t.WithSecretName(names.CertManagerSecret(exp.Name))
+	if tls := rt.TLS; tls != nil {
+		spec.WithTLS(networkingv1ac.IngressTLS().WithHosts(tls.Hosts...).WithSecretName(tls.SecretName))
+		if cm := tls.CertManager; cm != nil {
 			key := CertManagerIssuer
-			if tls.CertManager.Kind == "ClusterIssuer" {
+			if cm.Kind == "ClusterIssuer" {
 				key = CertManagerClusterIssuer
 			}
-			ann[key] = tls.CertManager.Issuer
-		default: // selfSigned
-			t.WithSecretName(names.SelfSignedSecret(exp.Name))
+			ann[key] = cm.Issuer
 		}
-		spec.WithTLS(t)
 	}
 	// The fields of spec.ingress win over free-form annotations with the
 	// same key: the typed field is the documented contract.
 	for k, v := range opts.IngressFlavor.Annotations(IngressSettings{
-		RewriteTarget:   in.RewriteTarget,
-		UseRegex:        useRegex,
+		RewriteTarget:   rt.RewriteTarget,
+		UseRegex:        rt.UsesRegex(),
 		RateLimitRPS:    in.RateLimitRPS,
-		SSLRedirect:     in.SSLRedirect,
+		SSLRedirect:     rt.SSLRedirect,
 		BackendProtocol: in.BackendProtocol,
 	}) {
 		ann[k] = v
@@ -119,13 +102,10 @@ func TLSHosts(in *v1alpha1.IngressOptions) []string {
 	return hosts
 }
 
-func backend(exp *v1alpha1.Exposure, port string) *networkingv1ac.IngressBackendApplyConfiguration {
-	if port == "" {
-		port = DefaultHTTPPort(exp)
-	}
+func ingressBackend(rt *Routing, b RouteBackend) *networkingv1ac.IngressBackendApplyConfiguration {
 	return networkingv1ac.IngressBackend().WithService(networkingv1ac.IngressServiceBackend().
-		WithName(names.Service(exp.Name)).
-		WithPort(networkingv1ac.ServiceBackendPort().WithName(port)))
+		WithName(rt.Service).
+		WithPort(networkingv1ac.ServiceBackendPort().WithName(b.PortName)))
 }
 
 // DefaultHTTPPort is the port an Ingress path without one goes to: the

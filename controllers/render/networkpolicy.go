@@ -1,8 +1,11 @@
 package render
 
 import (
+	"sort"
+
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
@@ -28,7 +31,9 @@ var everywhere = []string{"0.0.0.0/0", "::/0"}
 //     any namespace when it is left out;
 //  2. the ingress controller, when there is an Ingress: from the namespaces
 //     opts.IngressControllerNamespaces selects, on the ports the Ingress
-//     routes to;
+//     routes to; with an HTTPRoute front door, also the Gateways' data
+//     planes: the namespaces opts.GatewayNamespaces selects and those of
+//     the Gateways in parentRefs;
 //  3. NodePort and LoadBalancer traffic: from loadBalancer.sourceRanges when
 //     the client address survives to the pod, else from everywhere;
 //  4. host ports: from everywhere, on the container ports they map.
@@ -106,6 +111,12 @@ func networkPolicyRules(exp *v1alpha1.Exposure, opts Options) []*networkingv1ac.
 		}
 		add(ingressPolicyPorts(exp),
 			networkingv1ac.NetworkPolicyPeer().WithNamespaceSelector(viaJSON[metav1ac.LabelSelectorApplyConfiguration](sel)))
+		// The ingress controllers stay admitted with any front door: while
+		// an Exposure moves off its Ingress, prune keeps the Ingress until
+		// the new front door serves, and it must keep working until then.
+		if exp.Spec.Ingress.HasFrontDoor(v1alpha1.FrontDoorHTTPRoute) {
+			add(ingressPolicyPorts(exp), gatewayPeers(exp, opts)...)
+		}
 	}
 
 	// 3. Traffic through a node port or the load balancer comes from outside
@@ -243,4 +254,40 @@ func hostPortPolicyPorts(exp *v1alpha1.Exposure) []policyPort {
 		}
 	}
 	return s.ports
+}
+
+// gatewayPeers are the namespaces Gateway data planes run in: the
+// configured ones, and those of the Gateways the routes attach to (Istio,
+// Kong and others run a Gateway's proxies beside it).
+func gatewayPeers(exp *v1alpha1.Exposure, opts Options) []*networkingv1ac.NetworkPolicyPeerApplyConfiguration {
+	sel := opts.GatewayNamespaces
+	if sel == nil {
+		sel = DefaultOptions().GatewayNamespaces
+	}
+	peers := []*networkingv1ac.NetworkPolicyPeerApplyConfiguration{
+		networkingv1ac.NetworkPolicyPeer().WithNamespaceSelector(viaJSON[metav1ac.LabelSelectorApplyConfiguration](sel)),
+	}
+	var nss []string
+	seen := map[string]bool{}
+	if g := exp.Spec.Ingress.Gateway; g != nil {
+		for _, p := range g.ParentRefs {
+			ns := p.Namespace
+			if ns == "" {
+				ns = exp.Namespace
+			}
+			if !seen[ns] {
+				seen[ns] = true
+				nss = append(nss, ns)
+			}
+		}
+	}
+	if len(nss) > 0 {
+		sort.Strings(nss)
+		peers = append(peers, networkingv1ac.NetworkPolicyPeer().WithNamespaceSelector(metav1ac.LabelSelector().
+			WithMatchExpressions(metav1ac.LabelSelectorRequirement().
+				WithKey("kubernetes.io/metadata.name").
+				WithOperator(metav1.LabelSelectorOpIn).
+				WithValues(nss...))))
+	}
+	return peers
 }

@@ -36,6 +36,12 @@ type Options struct {
 	// controller runs in; a derived NetworkPolicy admits traffic from there
 	// when the Exposure has an Ingress.
 	IngressControllerNamespaces *metav1.LabelSelector
+	// GatewayNamespaces selects the namespaces Gateway API data planes
+	// run in; a derived NetworkPolicy admits traffic from there (and from
+	// the namespaces of the Gateways named in parentRefs, where several
+	// implementations run a Gateway's proxies) when the Exposure has the
+	// HTTPRoute front door.
+	GatewayNamespaces *metav1.LabelSelector
 }
 
 // DefaultOptions are the settings used when the admin sets none.
@@ -46,6 +52,10 @@ func DefaultOptions() Options {
 		IngressControllerNamespaces: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
 			Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpIn,
 			Values: []string{"ingress-nginx", "traefik", "kube-system", "openshift-ingress"},
+		}}},
+		GatewayNamespaces: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+			Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpIn,
+			Values: []string{"traefik", "envoy-gateway-system", "istio-system", "nginx-gateway", "kong", "openshift-ingress"},
 		}}},
 		PropagatedLabels: []string{
 			"app.kubernetes.io/part-of",
@@ -75,8 +85,25 @@ func Render(exp *v1alpha1.Exposure, opts Options) ([]*unstructured.Unstructured,
 	for _, s := range endpointSlices(exp, opts) {
 		acs = append(acs, s)
 	}
-	if exp.Spec.Ingress != nil {
-		acs = append(acs, ingress(exp, opts))
+	if rt := ResolveRouting(exp); rt != nil {
+		in := exp.Spec.Ingress
+		if in.HasFrontDoor(v1alpha1.FrontDoorIngress) {
+			acs = append(acs, ingress(exp, rt, opts))
+		}
+		if in.HasFrontDoor(v1alpha1.FrontDoorHTTPRoute) && usesGRPCRoutes(exp) {
+			for _, r := range grpcRoutes(exp, rt, opts) {
+				acs = append(acs, r)
+			}
+		} else if in.HasFrontDoor(v1alpha1.FrontDoorHTTPRoute) {
+			for _, r := range httpRoutes(exp, rt, opts) {
+				acs = append(acs, r)
+			}
+		}
+		if in.HasFrontDoor(v1alpha1.FrontDoorRoute) {
+			for _, r := range openShiftRoutes(exp, rt, opts) {
+				acs = append(acs, r)
+			}
+		}
 	}
 
 	objs := make([]*unstructured.Unstructured, 0, len(acs))
@@ -112,6 +139,9 @@ var kindOrder = map[string]int{
 	"Service":                     6,
 	"EndpointSlice":               7,
 	"Ingress":                     8,
+	"HTTPRoute":                   9,
+	"GRPCRoute":                   9,
+	"Route":                       9,
 }
 
 // SortObjects orders objects by kind (kindOrder), namespace and name.

@@ -54,6 +54,10 @@ type Cluster struct {
 	Kubeconfig string
 	// TraefikHTTP is Traefik's loopback web entrypoint (host:port).
 	TraefikHTTP string
+	// GatewayHTTP is where the Gateway GatewayNamespace/GatewayName
+	// listens: its MetalLB address and its listeners' port (Traefik's
+	// "gateway" entrypoint, which serves Ingresses too).
+	GatewayHTTP string
 	dir         string
 	env         *envtest.Environment
 	procs       []*exec.Cmd

@@ -229,12 +229,16 @@ func (c *Cluster) startTraefik(ctx context.Context, bins string) error {
 		return err
 	}
 	c.TraefikHTTP = fmt.Sprintf("127.0.0.1:%d", port)
-	return c.runEnv([]string{"KUBECONFIG=" + c.Kubeconfig}, filepath.Join(bins, "traefik"),
+	gateway, err := c.prepareGateway(ctx)
+	if err != nil {
+		return err
+	}
+	return c.runEnv([]string{"KUBECONFIG=" + c.Kubeconfig}, filepath.Join(bins, "traefik"), append([]string{
 		"--providers.kubernetesingress=true",
 		"--providers.kubernetesingress.ingressendpoint.publishedservice=traefik/traefik",
-		"--entrypoints.web.address="+c.TraefikHTTP,
+		"--entrypoints.web.address=" + c.TraefikHTTP,
 		"--global.checknewversion=false",
 		"--global.sendanonymoususage=false",
 		"--log.level=INFO",
-	)
+	}, gateway...)...)
 }

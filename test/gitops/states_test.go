@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
+	"github.com/exposure-operator/exposure-operator/internal/testenv"
 )
 
 // statesNamespace holds the Exposures of liveStates. A fixed name keeps the
@@ -120,12 +121,25 @@ spec:
 `)
 	actAsDeploymentController(t, ns, "web")
 	actAsEndpointSliceController(t, ns, "web", "10.244.1.5", "10.244.2.7")
+	// The HTTPRoute front door in a cluster without the Gateway API:
+	// Stalled, GatewayAPINotInstalled (later: refused by its Gateway).
+	createExposure(t, ns, `
+metadata: {name: webroute}
+spec:
+  selector: {app: webroute}
+  ports: [{name: http, port: 80}]
+  ingress:
+    frontDoors: [HTTPRoute]
+    gateway: {parentRefs: [{name: public, namespace: gateways}]}
+    rules: [{host: gw.example.com, paths: [{path: /}]}]
+`)
 
 	waitCondition(t, ns, "legacy", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonConflict)
 	waitCondition(t, ns, "shop", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonSecretNotFound)
 	waitCondition(t, ns, "rollout", v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonRolloutInProgress)
 	waitCondition(t, ns, "web", v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonAllPartsReady)
-	for _, n := range []string{"legacy", "shop", "rollout", "web"} {
+	waitCondition(t, ns, "webroute", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonGatewayAPINotInstalled)
+	for _, n := range []string{"legacy", "shop", "rollout", "web", "webroute"} {
 		waitSteady(t, ns, n)
 	}
 
@@ -186,6 +200,28 @@ spec:
 		is("Degraded", condMessage(v1alpha1.ConditionStalled)), status.FailedStatus, "")
 	add("degraded-secret-not-found.yaml", "shop",
 		"the TLS Secret named in spec.ingress.tls.secretName does not exist (Stalled=True, SecretNotFound)",
+		is("Degraded", condMessage(v1alpha1.ConditionStalled)), status.FailedStatus, "")
+	add("degraded-gateway-api-not-installed.yaml", "webroute",
+		"the HTTPRoute front door in a cluster without the Gateway API (Stalled=True, GatewayAPINotInstalled)",
+		is("Degraded", condMessage(v1alpha1.ConditionStalled)), status.FailedStatus, "")
+
+	// The Gateway API installed, and the Gateway refuses the route (its
+	// listeners do not allow the namespace).
+	paths, err := testenv.GatewayAPICRDPaths("standard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testenv.InstallCRDs(env.Config, paths...); err != nil {
+		t.Fatal(err)
+	}
+	gwNS := createNamespace(t, "gateways")
+	testenv.CreateGateway(t, env.Client, gwNS, "public", "192.0.2.80")
+	waitCondition(t, ns, "webroute", v1alpha1.ConditionHTTPRouteReady, metav1.ConditionFalse, v1alpha1.ReasonAwaitingGateway)
+	testenv.ActAsGatewayController(t, env.Client, ns, "webroute-gw-example-com", gwNS, "public", "NotAllowedByListeners")
+	waitCondition(t, ns, "webroute", v1alpha1.ConditionStalled, metav1.ConditionTrue, "NotAllowedByListeners")
+	waitSteady(t, ns, "webroute")
+	add("degraded-httproute-refused.yaml", "webroute",
+		"a Gateway refuses the HTTPRoute (Stalled=True with the Gateway's reason, NotAllowedByListeners)",
 		is("Degraded", condMessage(v1alpha1.ConditionStalled)), status.FailedStatus, "")
 
 	// With the operator stopped, edits are not observed: the status stays
