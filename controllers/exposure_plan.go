@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -23,7 +24,14 @@ func (r *ExposureReconciler) plan(ctx context.Context, exp *v1alpha1.Exposure) (
 	pol := r.policy()
 	ns := &metav1.PartialObjectMetadata{}
 	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
-	if err := r.Client.Get(ctx, client.ObjectKey{Name: exp.Namespace}, ns); err != nil {
+	err := r.Client.Get(ctx, client.ObjectKey{Name: exp.Namespace}, ns)
+	if apierrors.IsNotFound(err) {
+		// A namespace created a moment ago may not be in the cache yet;
+		// failing here would back the Exposure off for seconds (the
+		// controller's retry delay doubles per failure).
+		err = r.APIReader.Get(ctx, client.ObjectKey{Name: exp.Namespace}, ns)
+	}
+	if err != nil {
 		return nil, nil, fmt.Errorf("reading namespace %s: %w", exp.Namespace, err)
 	}
 	if vs := policy.Check(exp, pol.For(exp.Namespace, ns.GetLabels())); len(vs) > 0 {
