@@ -193,14 +193,14 @@ spec:
 		if rd.Status != metav1.ConditionTrue {
 			t.Fatalf("Ready went %s during a rollout of a serving workload: %s", rd.Status, conditionsString(e))
 		}
-		if rc.Status != metav1.ConditionTrue || rc.Reason != v1alpha1.ReasonRolloutInProgress || e.Status.State != "InProgress" {
+		if rc.Status != metav1.ConditionTrue || rc.Reason != v1alpha1.ReasonRolloutInProgress || e.Status.State != v1alpha1.StateInProgress {
 			return "Reconciling does not show the rollout: " + conditionsString(e)
 		}
 		return ""
 	})
 	actAsDeploymentController(t, ns, "web")
 	e := waitCondition(t, ns, "web", v1alpha1.ConditionReconciling, metav1.ConditionFalse, v1alpha1.ReasonAllPartsReady)
-	if e.Status.State != "Current" {
+	if e.Status.State != v1alpha1.StateCurrent {
 		t.Errorf("status.state %q after the rollout, want Current", e.Status.State)
 	}
 }

@@ -248,3 +248,11 @@ const (
 	// the Exposure is Stalled until the workload is fixed.
 	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
 )
+
+// States of status.state, named as kstatus names them (the values of its
+// enum).
+const (
+	StateCurrent    = "Current"
+	StateInProgress = "InProgress"
+	StateFailed     = "Failed"
+)

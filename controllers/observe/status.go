@@ -36,13 +36,6 @@ var conditionOrder = []string{
 	v1alpha1.ConditionSecondaryNetworksReady,
 }
 
-// States of status.state, named as kstatus names them.
-const (
-	StateCurrent    = "Current"
-	StateInProgress = "InProgress"
-	StateFailed     = "Failed"
-)
-
 // maxMessage is metav1.Condition's limit on message length; a longer message
 // (an API error quoted in a stall) would make the status write fail.
 const maxMessage = 32768
@@ -122,7 +115,7 @@ func Compute(prev v1alpha1.ExposureStatus, generation int64, r Result, stall *St
 		if reason == "" {
 			reason = v1alpha1.ReasonStalled
 		}
-		state, stateReason = StateFailed, reason
+		state, stateReason = v1alpha1.StateFailed, reason
 		set(metav1.Condition{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionTrue,
 			Reason: reason, Message: stall.Message})
 		set(metav1.Condition{Type: v1alpha1.ConditionReconciling, Status: metav1.ConditionFalse,
@@ -131,7 +124,7 @@ func Compute(prev v1alpha1.ExposureStatus, generation int64, r Result, stall *St
 		set(metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse,
 			Reason: reason, Message: stall.Message})
 	case notReady != nil:
-		state, stateReason = StateInProgress, notReady.Reason
+		state, stateReason = v1alpha1.StateInProgress, notReady.Reason
 		msg := partMessage(*notReady)
 		set(metav1.Condition{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionFalse,
 			Reason: v1alpha1.ReasonNotStalled, Message: "nothing needs the user's attention"})
@@ -143,7 +136,7 @@ func Compute(prev v1alpha1.ExposureStatus, generation int64, r Result, stall *St
 		// Every part serves, and one is still changing (a rollout): users
 		// reach the workload, so Ready stays True; Reconciling says what
 		// is still going on.
-		state, stateReason = StateInProgress, progressing.Reason
+		state, stateReason = v1alpha1.StateInProgress, progressing.Reason
 		set(metav1.Condition{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionFalse,
 			Reason: v1alpha1.ReasonNotStalled, Message: "nothing needs the user's attention"})
 		set(metav1.Condition{Type: v1alpha1.ConditionReconciling, Status: metav1.ConditionTrue,
@@ -151,7 +144,7 @@ func Compute(prev v1alpha1.ExposureStatus, generation int64, r Result, stall *St
 		set(metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue,
 			Reason: v1alpha1.ReasonAllPartsReady, Message: allReadyMessage(r.Parts)})
 	default:
-		state, stateReason = StateCurrent, v1alpha1.ReasonAllPartsReady
+		state, stateReason = v1alpha1.StateCurrent, v1alpha1.ReasonAllPartsReady
 		msg := allReadyMessage(r.Parts)
 		set(metav1.Condition{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionFalse,
 			Reason: v1alpha1.ReasonNotStalled, Message: "nothing needs the user's attention"})
