@@ -1,6 +1,8 @@
 package controllers_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -17,8 +20,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
+	"github.com/exposure-operator/exposure-operator/controllers/apply"
 	"github.com/exposure-operator/exposure-operator/controllers/names"
 	"github.com/exposure-operator/exposure-operator/internal/testenv"
 )
@@ -81,9 +87,41 @@ spec:
 	})
 	nodePort := first.Spec.Ports[0].NodePort
 
-	// A fixed cluster IP: replaced, with the same node port.
-	editSpec(t, ns, "web", func(s *v1alpha1.ExposureSpec) { s.Service.ClusterIP = "10.0.0.201" })
-	fixed := waitService(t, ns, "web", "at 10.0.0.201", func(s *corev1.Service) bool { return s.Spec.ClusterIP == "10.0.0.201" })
+	// A fixed cluster IP held by another Service: refused before the
+	// Service is deleted, so the workload keeps the one it has. (Fixed
+	// addresses come from the lowest 16 of the test's /24, the band the
+	// API server keeps for static assignment, so no dynamic allocation
+	// takes them first.)
+	holder := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "holder"},
+		Spec: corev1.ServiceSpec{ClusterIP: "10.0.0.12", Selector: map[string]string{"app": "x"},
+			Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(80)}}},
+	}
+	if err := env.Client.Create(ctx, holder); err != nil {
+		t.Fatal(err)
+	}
+	editSpec(t, ns, "web", func(s *v1alpha1.ExposureSpec) { s.Service.ClusterIP = "10.0.0.12" })
+	eventually(t, 15*time.Second, func() string {
+		e := getExposure(t, ns, "web")
+		c := meta.FindStatusCondition(e.Status.Conditions, v1alpha1.ConditionStalled)
+		if c == nil || c.Status != metav1.ConditionTrue || c.Reason != v1alpha1.ReasonApplyFailed || c.ObservedGeneration != e.Generation {
+			return "not Stalled/ApplyFailed: " + conditionsString(e)
+		}
+		if !strings.Contains(c.Message, "10.0.0.12") {
+			return "the message does not name the address: " + c.Message
+		}
+		return ""
+	})
+	kept := &corev1.Service{}
+	if err := env.Client.Get(ctx, key(ns, "web"), kept); err != nil || kept.UID != first.UID {
+		t.Fatalf("the Service must be kept while its replacement cannot be created: %v (uid %s, was %s)", err, kept.UID, first.UID)
+	}
+	editSpec(t, ns, "web", func(s *v1alpha1.ExposureSpec) { s.Service.ClusterIP = "" })
+	waitService(t, ns, "web", "back to its allocated address", func(s *corev1.Service) bool { return s.UID == first.UID })
+
+	// A free fixed cluster IP: replaced, with the same node port.
+	editSpec(t, ns, "web", func(s *v1alpha1.ExposureSpec) { s.Service.ClusterIP = "10.0.0.11" })
+	fixed := waitService(t, ns, "web", "at 10.0.0.11", func(s *corev1.Service) bool { return s.Spec.ClusterIP == "10.0.0.11" })
 	if fixed.UID == first.UID {
 		t.Fatal("the Service was not replaced")
 	}
@@ -334,5 +372,72 @@ spec:
 	})
 	if e := getExposure(t, ns, "web"); meta.IsStatusConditionTrue(e.Status.Conditions, v1alpha1.ConditionStalled) {
 		t.Errorf("stalled after the edit: %s", conditionsString(e))
+	}
+}
+
+// blindToIPAddresses is an API reader that cannot read IPAddress objects,
+// as on a cluster that does not serve them or a role without the grant.
+type blindToIPAddresses struct{ client.Reader }
+
+func (b blindToIPAddresses) Get(ctx context.Context, k client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if _, ok := obj.(*networkingv1.IPAddress); ok {
+		return apierrors.NewForbidden(schema.GroupResource{Group: "networking.k8s.io", Resource: "ipaddresses"}, k.Name, errors.New("not granted"))
+	}
+	return b.Reader.Get(ctx, k, obj, opts...)
+}
+
+// TestRefusedReplacementRestoresTheOldService: where the applier cannot
+// see that a fixed cluster IP is taken, the refused create puts the old
+// Service back (same cluster IP and node port) instead of leaving the
+// workload without one, and the error names the address.
+func TestRefusedReplacementRestoresTheOldService(t *testing.T) {
+	ns := newNamespace(t)
+	holder := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "holder"},
+		Spec: corev1.ServiceSpec{ClusterIP: "10.0.0.13", Selector: map[string]string{"app": "x"},
+			Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(80)}}},
+	}
+	if err := env.Client.Create(ctx, holder); err != nil {
+		t.Fatal(err)
+	}
+	a := &apply.Applier{Client: env.Client, APIReader: blindToIPAddresses{env.Client}, Scheme: env.Client.Scheme()}
+	owner := apply.Owner{Namespace: ns, Name: "web", UID: "0d5b6a4e-0000-4000-8000-000000000001"}
+	service := func(clusterIP string) *unstructured.Unstructured {
+		u := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "v1", "kind": "Service",
+			"metadata": map[string]any{"namespace": ns, "name": "web", "labels": map[string]any{
+				names.ExposureLabel: "web", names.ManagedByLabel: names.ManagedByValue}},
+			"spec": map[string]any{"type": "NodePort", "selector": map[string]any{"app": "web"},
+				"ports": []any{map[string]any{"name": "http", "port": int64(80), "protocol": "TCP"}}},
+		}}
+		if clusterIP != "" {
+			_ = unstructured.SetNestedField(u.Object, clusterIP, "spec", "clusterIP")
+		}
+		u.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: v1alpha1.GroupVersion.String(), Kind: "Exposure",
+			Name: owner.Name, UID: owner.UID, Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}})
+		return u
+	}
+	if _, err := a.Apply(ctx, owner, service("")); err != nil {
+		t.Fatal(err)
+	}
+	before := &corev1.Service{}
+	if err := env.Client.Get(ctx, key(ns, "web"), before); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err := a.Apply(ctx, owner, service("10.0.0.13"))
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "10.0.0.13") || !strings.Contains(err.Error(), "created again") {
+		t.Fatalf("want an Invalid error naming 10.0.0.13 and the restore, got %v", err)
+	}
+	after := &corev1.Service{}
+	if err := env.Client.Get(ctx, key(ns, "web"), after); err != nil {
+		t.Fatalf("the old Service must be back: %v", err)
+	}
+	if after.Spec.ClusterIP != before.Spec.ClusterIP || after.Spec.Ports[0].NodePort != before.Spec.Ports[0].NodePort {
+		t.Errorf("restored Service at %s:%d, want the old %s:%d", after.Spec.ClusterIP, after.Spec.Ports[0].NodePort,
+			before.Spec.ClusterIP, before.Spec.Ports[0].NodePort)
+	}
+	if len(after.OwnerReferences) != 1 || after.OwnerReferences[0].UID != owner.UID {
+		t.Errorf("restored Service lost its controller reference: %+v", after.OwnerReferences)
 	}
 }

@@ -168,6 +168,9 @@ func (a *Applier) Apply(ctx context.Context, owner Owner, desired *unstructured.
 func (a *Applier) replace(ctx context.Context, live, desired *unstructured.Unstructured, hash, why string) (Result, error) {
 	gvk := desired.GroupVersionKind()
 	key := client.ObjectKeyFromObject(desired)
+	if err := a.checkClusterIPFree(ctx, live, desired); err != nil {
+		return Result{}, err
+	}
 	uid := live.GetUID()
 	old := &metav1.PartialObjectMetadata{}
 	old.SetGroupVersionKind(gvk)
@@ -201,6 +204,14 @@ func (a *Applier) replace(ctx context.Context, live, desired *unstructured.Unstr
 	carryOver(live, desired)
 	if err := a.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(desired),
 		client.FieldOwner(names.FieldOwner), client.ForceOwnership); err != nil {
+		// Refused (an address taken that the check could not see): put
+		// the old object back, so the workload is not left without it
+		// while the refusal is retried.
+		if rerr := a.Client.Create(ctx, restorable(live), client.FieldOwner(names.FieldOwner)); rerr != nil {
+			err = fmt.Errorf("%w; restoring the old %s failed too: %v", err, gvk.Kind, rerr)
+		} else {
+			err = fmt.Errorf("%w; the old %s was created again as it was", err, gvk.Kind)
+		}
 		return Result{}, fmt.Errorf("creating %s %s again to replace it (%s): %w", gvk.Kind, key, why, err)
 	}
 	a.remember(gvk, key, hash, desired.GetResourceVersion())

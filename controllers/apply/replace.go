@@ -1,8 +1,16 @@
 package apply
 
 import (
+	"context"
 	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -123,4 +131,55 @@ func portKey(m map[string]any) string {
 		proto = "TCP"
 	}
 	return fmt.Sprintf("%v/%s", m["port"], proto)
+}
+
+// checkClusterIPFree looks up, before the old Service is deleted, whether
+// the fixed cluster IP a replacement needs is held by another Service.
+// Without it, a taken address would leave the workload with no Service at
+// all: the old one deleted, the new one refused. The API server records
+// every allocated cluster IP as an IPAddress object named by the address
+// (networking.k8s.io/v1, on by default since Kubernetes 1.33); where that
+// API is not served or not readable the check is skipped, and replace
+// restores the old Service if the new one is refused.
+func (a *Applier) checkClusterIPFree(ctx context.Context, live, desired *unstructured.Unstructured) error {
+	if desired.GetKind() != "Service" {
+		return nil
+	}
+	wantIPs, _, _ := unstructured.NestedStringSlice(desired.Object, "spec", "clusterIPs")
+	if want, ok, _ := unstructured.NestedString(desired.Object, "spec", "clusterIP"); ok && len(wantIPs) == 0 {
+		wantIPs = []string{want}
+	}
+	liveIPs, _, _ := unstructured.NestedStringSlice(live.Object, "spec", "clusterIPs")
+	for _, ip := range wantIPs {
+		addr, err := netip.ParseAddr(ip)
+		if err != nil || slices.Contains(liveIPs, ip) {
+			continue // "None", or the address the Service already has
+		}
+		held := &networkingv1.IPAddress{}
+		if err := a.APIReader.Get(ctx, client.ObjectKey{Name: addr.String()}, held); err != nil {
+			continue // free, or the API cannot tell: replace finds out
+		}
+		p := held.Spec.ParentRef
+		if p == nil || (p.Resource == "services" && p.Namespace == live.GetNamespace() && p.Name == live.GetName()) {
+			continue
+		}
+		return apierrors.NewInvalid(schema.GroupKind{Kind: "Service"}, live.GetName(), field.ErrorList{
+			field.Invalid(field.NewPath("spec", "clusterIPs"), ip, fmt.Sprintf(
+				"is held by %s %s/%s; the Service keeps its cluster IP %s until the address is free",
+				strings.TrimSuffix(p.Resource, "s"), p.Namespace, p.Name, strings.Join(liveIPs, ","))),
+		})
+	}
+	return nil
+}
+
+// restorable is the old object as it can be created again when its
+// replacement is refused: its spec (with the addresses the cluster gave
+// it) and labels, without what the API server sets on a create.
+func restorable(live *unstructured.Unstructured) *unstructured.Unstructured {
+	old := live.DeepCopy()
+	unstructured.RemoveNestedField(old.Object, "status")
+	for _, f := range []string{"resourceVersion", "uid", "creationTimestamp", "managedFields", "generation", "deletionTimestamp", "deletionGracePeriodSeconds"} {
+		unstructured.RemoveNestedField(old.Object, "metadata", f)
+	}
+	return old
 }
