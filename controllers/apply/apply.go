@@ -208,7 +208,7 @@ func (a *Applier) replace(ctx context.Context, live, desired *unstructured.Unstr
 		// the old object back, so the workload is not left without it
 		// while the refusal is retried.
 		if rerr := a.Client.Create(ctx, restorable(live), client.FieldOwner(names.FieldOwner)); rerr != nil {
-			err = fmt.Errorf("%w; restoring the old %s failed too: %v", err, gvk.Kind, rerr)
+			err = fmt.Errorf("%w; restoring the old %s failed too: %w", err, gvk.Kind, rerr)
 		} else {
 			err = fmt.Errorf("%w; the old %s was created again as it was", err, gvk.Kind)
 		}
