@@ -16,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -32,6 +33,7 @@ import (
 	"github.com/exposure-operator/exposure-operator/controllers/apply"
 	"github.com/exposure-operator/exposure-operator/controllers/observe"
 	"github.com/exposure-operator/exposure-operator/controllers/policy"
+	"github.com/exposure-operator/exposure-operator/controllers/probe"
 	"github.com/exposure-operator/exposure-operator/controllers/render"
 )
 
@@ -73,6 +75,10 @@ type ExposureReconciler struct {
 	PolicyChanged <-chan event.GenericEvent
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+	// Prober probes the Exposures' addresses when the policy turns it on;
+	// nil never probes. SetupWithManager runs it and reconciles an
+	// Exposure when one of its results changes.
+	Prober *probe.Prober
 
 	// vanished are optional APIs seen to disappear while running.
 	vanished vanishedAPIs
@@ -133,6 +139,9 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	if err := r.Client.Get(ctx, req.NamespacedName, exp); err != nil {
 		if apierrors.IsNotFound(err) {
 			metrics.forget(req.NamespacedName)
+			if r.Prober != nil {
+				r.Prober.Forget(req.NamespacedName)
+			}
 			r.events.forget(req.NamespacedName)
 			r.backoff.Forget(req)
 		}
@@ -170,10 +179,15 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, err
 	}
 	res := observe.Observe(in)
+	reach, err := r.reachability(ctx, exp, &res)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	stall = firstStall(stall, stallFromParts(res))
 	if err := r.writeStatus(ctx, exp, res, stall); err != nil {
 		return ctrl.Result{}, err
 	}
+	r.recordReachability(exp, reach)
 	metrics.observe(exp)
 	switch {
 	case stall != nil && stall.Reason == v1alpha1.ReasonApplyFailed:
@@ -306,6 +320,22 @@ func (r *ExposureReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr)
 	if r.PolicyChanged != nil {
 		b = b.WatchesRawSource(source.Channel(r.PolicyChanged, handler.EnqueueRequestsFromMapFunc(r.allExposures)))
+	}
+	if r.Prober != nil {
+		changed := make(chan event.GenericEvent, 64)
+		r.Prober.OnChange = func(key types.NamespacedName) {
+			e := &v1alpha1.Exposure{}
+			e.SetNamespace(key.Namespace)
+			e.SetName(key.Name)
+			changed <- event.GenericEvent{Object: e}
+		}
+		if r.Prober.Settings == nil {
+			r.Prober.Settings = func() (probe.Settings, bool) { return r.policy().ProberSettings() }
+		}
+		if err := mgr.Add(r.Prober); err != nil {
+			return err
+		}
+		b = b.WatchesRawSource(source.Channel(changed, &handler.EnqueueRequestForObject{}))
 	}
 	c, err := b.
 		Named("exposure").

@@ -22,19 +22,11 @@ import (
 // It returns nil objects when nothing at all may be written.
 func (r *ExposureReconciler) plan(ctx context.Context, exp *v1alpha1.Exposure) ([]*unstructured.Unstructured, *observe.Stall, error) {
 	pol := r.policy()
-	ns := &metav1.PartialObjectMetadata{}
-	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
-	err := r.Client.Get(ctx, client.ObjectKey{Name: exp.Namespace}, ns)
-	if apierrors.IsNotFound(err) {
-		// A namespace created a moment ago may not be in the cache yet;
-		// failing here would back the Exposure off for seconds (the
-		// controller's retry delay doubles per failure).
-		err = r.APIReader.Get(ctx, client.ObjectKey{Name: exp.Namespace}, ns)
-	}
+	nsLabels, err := r.namespaceLabels(ctx, exp.Namespace)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading namespace %s: %w", exp.Namespace, err)
+		return nil, nil, err
 	}
-	if vs := policy.Check(exp, pol.For(exp.Namespace, ns.GetLabels())); len(vs) > 0 {
+	if vs := policy.Check(exp, pol.For(exp.Namespace, nsLabels)); len(vs) > 0 {
 		msgs := make([]string, len(vs))
 		for i, v := range vs {
 			msgs[i] = v.String()
@@ -49,6 +41,23 @@ func (r *ExposureReconciler) plan(ctx context.Context, exp *v1alpha1.Exposure) (
 		return nil, stallFromRenderError(err), nil
 	}
 	return r.withoutMissingAPIs(ctx, desired)
+}
+
+// namespaceLabels reads a namespace's labels, which policy grants select on.
+func (r *ExposureReconciler) namespaceLabels(ctx context.Context, name string) (map[string]string, error) {
+	ns := &metav1.PartialObjectMetadata{}
+	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	err := r.Client.Get(ctx, client.ObjectKey{Name: name}, ns)
+	if apierrors.IsNotFound(err) {
+		// A namespace created a moment ago may not be in the cache yet;
+		// failing here would back the Exposure off for seconds (the
+		// controller's retry delay doubles per failure).
+		err = r.APIReader.Get(ctx, client.ObjectKey{Name: name}, ns)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading namespace %s: %w", name, err)
+	}
+	return ns.GetLabels(), nil
 }
 
 // renderOptions are the flags' options overridden by the policy file.

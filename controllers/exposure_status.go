@@ -87,7 +87,10 @@ func (e *eventMemo) clear(key client.ObjectKey, kind string) { e.m.Delete(memoKe
 
 // forget drops everything about a deleted Exposure.
 func (e *eventMemo) forget(key client.ObjectKey) {
-	for _, kind := range []string{"Stalled", "Ready"} {
-		e.clear(key, kind)
-	}
+	e.m.Range(func(k, _ any) bool {
+		if k.(memoKey).key == key {
+			e.m.Delete(k)
+		}
+		return true
+	})
 }

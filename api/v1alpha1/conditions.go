@@ -57,6 +57,12 @@ const (
 	// ConditionSecondaryNetworksReady reports whether the pods got their
 	// Multus secondary networks (only with spec.secondaryNetworks).
 	ConditionSecondaryNetworksReady = "SecondaryNetworksReady"
+
+	// ConditionReachable summarises the prober's results: True when every
+	// address it probed answered, False when one did not, Unknown when it
+	// probed none (yet). It gates Ready only with
+	// spec.reachability.requiredForReady.
+	ConditionReachable = "Reachable"
 )
 
 // Condition reasons: CamelCase, stable, machine-readable. Messages carry the
@@ -164,6 +170,27 @@ const (
 	// ReasonNotAttached: some pod does not report a requested secondary
 	// network yet (SecondaryNetworksReady=False).
 	ReasonNotAttached = "NotAttached"
+
+	// ReasonAllAnswered: every probed address answered (Reachable=True).
+	ReasonAllAnswered = "AllAnswered"
+
+	// ReasonNotAnswering: a probed address did not answer its last probe
+	// (Reachable=False); the message names it.
+	ReasonNotAnswering = "NotAnswering"
+
+	// ReasonProbePending: the addresses have not been probed yet
+	// (Reachable=Unknown).
+	ReasonProbePending = "ProbePending"
+
+	// ReasonNothingProbed: no address is one the prober may probe (all are
+	// outside the admin's allowed destinations, user-supplied, or DNS
+	// names) (Reachable=Unknown).
+	ReasonNothingProbed = "NothingProbed"
+
+	// ReasonProbingDisabled: the admin has turned the prober off for this
+	// namespace or the cluster, and the Exposure requires reachability for
+	// Ready (Reachable=Unknown).
+	ReasonProbingDisabled = "ProbingDisabled"
 
 	// ReasonAllPartsReady: every part is ready and nothing is stalled
 	// (Ready=True, Reconciling=False).

@@ -98,6 +98,13 @@ type ExposureSpec struct {
 	// +kubebuilder:validation:MaxItems=8
 	SecondaryNetworks []SecondaryNetwork `json:"secondaryNetworks,omitempty"`
 
+	// Reachability says what the operator's prober means to this
+	// Exposure. The prober (when the cluster admin turns it on) connects to
+	// the addresses in status.addresses and reports, per address, whether
+	// it answered, summarised in the Reachable condition.
+	// +optional
+	Reachability *ReachabilityOptions `json:"reachability,omitempty"`
+
 	// Patches are applied to the generated objects after rendering, with
 	// kustomize semantics: a strategic-merge patch or a JSON 6902 patch
 	// (the kind is detected from the patch text). The escape hatch for
@@ -105,6 +112,20 @@ type ExposureSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxItems=32
 	Patches []Patch `json:"patches,omitempty"`
+}
+
+// ReachabilityOptions are the user's part of reachability probing; what is
+// probed, how often and where to are the cluster admin's (the operator's
+// policy).
+type ReachabilityOptions struct {
+	// RequiredForReady makes Ready wait for the Reachable condition: the
+	// Exposure is Ready only once every address the prober could probe
+	// answered. Off by default: Ready then follows what the cluster's
+	// controllers report, and Reachable is information beside it. With
+	// probing turned off by the admin, a required Reachable stays Unknown
+	// (ProbingDisabled) and Ready False.
+	// +optional
+	RequiredForReady bool `json:"requiredForReady,omitempty"`
 }
 
 // Workload is a Deployment that the operator owns.
@@ -987,6 +1008,59 @@ type ExposureAddress struct {
 	// as the pod's network-status annotation reports it.
 	// +optional
 	NetworkAttachmentDefinition string `json:"networkAttachmentDefinition,omitempty"`
+
+	// Reachability is what the operator's prober saw at this address, from
+	// where the operator runs. Absent while probing is off or the address
+	// has not been probed yet.
+	// +optional
+	Reachability *AddressReachability `json:"reachability,omitempty"`
+}
+
+// ReachabilityState is the outcome of probing one address.
+// +kubebuilder:validation:Enum=Answered;NotAnswering;NotProbed
+type ReachabilityState string
+
+// Reachability states.
+const (
+	// ReachabilityAnswered: the address answered the last probe (a TCP
+	// connection accepted, an HTTP response, a DNS reply).
+	ReachabilityAnswered ReachabilityState = "Answered"
+	// ReachabilityNotAnswering: the last probe got no answer (refused,
+	// timed out, or a proxy's 502/503/504: the front door answered but
+	// nothing behind it did).
+	ReachabilityNotAnswering ReachabilityState = "NotAnswering"
+	// ReachabilityNotProbed: the prober does not probe this address (the
+	// reason says why: a destination the admin does not allow, an address
+	// the user supplied, a UDP protocol it cannot speak, a DNS name).
+	ReachabilityNotProbed ReachabilityState = "NotProbed"
+)
+
+// AddressReachability is one address's probe result.
+type AddressReachability struct {
+	// State is Answered, NotAnswering or NotProbed.
+	State ReachabilityState `json:"state"`
+
+	// Reason is a CamelCase word for the outcome: Connected, HTTPResponse,
+	// DNSReply, ConnectionRefused, Timeout, BadGateway, TLSHandshakeFailed,
+	// Unreachable, DestinationNotAllowed, UserSupplied, HostnameOnly,
+	// ProtocolNotSpoken, NoPort.
+	// +kubebuilder:validation:MaxLength=64
+	Reason string `json:"reason"`
+
+	// Message says the outcome in words.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Message string `json:"message,omitempty"`
+
+	// HTTPStatus is the status code of the HTTP response, for URL
+	// addresses.
+	// +optional
+	HTTPStatus int32 `json:"httpStatus,omitempty"`
+
+	// LastTransitionTime is when State last changed. The status is written
+	// when a result changes, never for a probe that finds what the last one
+	// found.
+	LastTransitionTime metav1.Time `json:"lastTransitionTime"`
 }
 
 // ResourceStatus is one object the operator manages for this Exposure.
@@ -1012,8 +1086,10 @@ type ExposureStatus struct {
 
 	// Conditions: Ready, Reconciling, Stalled, and one per part
 	// (WorkloadAvailable, ServiceReady, EndpointsReady,
-	// AddressesAssigned, IngressReady, NetworkPolicyReady,
-	// SecondaryNetworksReady).
+	// AddressesAssigned, IngressReady, HTTPRouteReady, RouteReady,
+	// NetworkPolicyReady, SecondaryNetworksReady), and Reachable when the
+	// prober is on (it holds Ready back only with
+	// spec.reachability.requiredForReady).
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -1082,6 +1158,7 @@ type ExposureStatus struct {
 // +kubebuilder:printcolumn:name="Address",type=string,JSONPath=`.status.address`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="External",type=string,JSONPath=`.status.externalAddress`,priority=1
+// +kubebuilder:printcolumn:name="Reachable",type=string,JSONPath=`.status.conditions[?(@.type=="Reachable")].status`,priority=1,description="whether every probed address answered (the operator's prober)"
 // +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 63 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name: must be a DNS-1035 label (at most 63 lower-case letters, digits and dashes, starting with a letter), because the Service is named after the Exposure"
 type Exposure struct {

@@ -48,12 +48,12 @@ func TestEveryFieldIsDocumented(t *testing.T) {
 	for _, c := range v.AdditionalPrinterColumns {
 		cols = append(cols, c.Name)
 	}
-	if want := "Ready,Status,Reason,Type,Address,Age,External,Message"; strings.Join(cols, ",") != want {
+	if want := "Ready,Status,Reason,Type,Address,Age,External,Reachable,Message"; strings.Join(cols, ",") != want {
 		t.Errorf("printer columns = %v, want %s", cols, want)
 	}
 	for _, c := range v.AdditionalPrinterColumns {
-		if wide := c.Name == "External" || c.Name == "Message"; wide != (c.Priority > 0) {
-			t.Errorf("printer column %s: priority %d; only External and Message belong under -o wide", c.Name, c.Priority)
+		if wide := c.Name == "External" || c.Name == "Reachable" || c.Name == "Message"; wide != (c.Priority > 0) {
+			t.Errorf("printer column %s: priority %d; only External, Reachable and Message belong under -o wide", c.Name, c.Priority)
 		}
 	}
 	if v.Subresources == nil || v.Subresources.Status == nil {

@@ -96,6 +96,9 @@ type Result struct {
 	// Parts are one condition per applicable part, without
 	// LastTransitionTime or ObservedGeneration (Compute sets those).
 	Parts []metav1.Condition
+	// Advisory are conditions reported beside the parts that do not hold
+	// Ready back (Reachable, unless the Exposure requires it).
+	Advisory []metav1.Condition
 	// Resources are Input.Desired with Ready filled in.
 	Resources []v1alpha1.ResourceStatus
 	// ServiceType is the resolved type of the Service.

@@ -34,6 +34,7 @@ var conditionOrder = []string{
 	v1alpha1.ConditionRouteReady,
 	v1alpha1.ConditionNetworkPolicyReady,
 	v1alpha1.ConditionSecondaryNetworksReady,
+	v1alpha1.ConditionReachable,
 }
 
 // maxMessage is metav1.Condition's limit on message length; a longer message
@@ -79,6 +80,9 @@ func Compute(prev v1alpha1.ExposureStatus, generation int64, r Result, stall *St
 	for _, p := range r.Parts {
 		want[p.Type] = true
 	}
+	for _, a := range r.Advisory {
+		want[a.Type] = true
+	}
 	conds := make([]metav1.Condition, 0, len(want))
 	kept := map[string]bool{}
 	for _, c := range prev.Conditions {
@@ -96,6 +100,9 @@ func Compute(prev v1alpha1.ExposureStatus, generation int64, r Result, stall *St
 	}
 	for _, p := range r.Parts {
 		set(p)
+	}
+	for _, a := range r.Advisory {
+		set(a)
 	}
 
 	var notReady, progressing *metav1.Condition

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
 	"github.com/exposure-operator/exposure-operator/controllers/iprange"
+	"github.com/exposure-operator/exposure-operator/controllers/probe"
 )
 
 // Kind and APIVersion of the policy file.
@@ -44,6 +46,70 @@ type Policy struct {
 	Gateway GatewaySettings `json:"gateway,omitempty"`
 	// Grants give namespaces what no tenant has by default.
 	Grants []Grant `json:"grants,omitempty"`
+	// Probe turns on the reachability prober and bounds it. Left out,
+	// nothing is probed and no Exposure reports reachability.
+	Probe *ProbeSettings `json:"probe,omitempty"`
+}
+
+// ProbeSettings are the admin's say over the reachability prober: where it
+// may connect to, how often, how hard, and in which namespaces.
+type ProbeSettings struct {
+	// AllowedDestinations are the CIDRs (or single IPs) the prober may
+	// connect to. An address outside them is reported NotProbed
+	// (DestinationNotAllowed) with no connection attempt. Required: an
+	// empty list dials nothing.
+	AllowedDestinations []string `json:"allowedDestinations"`
+	// Period between two probes of an Exposure's addresses (default 60s,
+	// at least 1s), jittered by up to a tenth.
+	Period metav1.Duration `json:"period,omitempty"`
+	// Timeout of one probe (default 2s, at most the period).
+	Timeout metav1.Duration `json:"timeout,omitempty"`
+	// Concurrency bounds the probes in flight (default 8, at most 256).
+	Concurrency int `json:"concurrency,omitempty"`
+	// ExcludeNamespaces are namespaces whose Exposures are never probed.
+	ExcludeNamespaces []string `json:"excludeNamespaces,omitempty"`
+	// ExcludeNamespaceSelector selects more namespaces never probed.
+	ExcludeNamespaceSelector *metav1.LabelSelector `json:"excludeNamespaceSelector,omitempty"`
+}
+
+// Prober defaults and bounds.
+const (
+	DefaultProbePeriod      = 60 * time.Second
+	DefaultProbeTimeout     = 2 * time.Second
+	DefaultProbeConcurrency = 8
+	MaxProbeConcurrency     = 256
+)
+
+// ProberSettings returns the prober's settings, and false when the policy
+// turns probing off.
+func (p *Policy) ProberSettings() (probe.Settings, bool) {
+	if p == nil || p.Probe == nil {
+		return probe.Settings{}, false
+	}
+	allowed, _ := probe.ParsePrefixes(p.Probe.AllowedDestinations) // validated in Parse
+	s := probe.Settings{Allowed: allowed, Period: p.Probe.Period.Duration, Timeout: p.Probe.Timeout.Duration, Concurrency: p.Probe.Concurrency}
+	if s.Period == 0 {
+		s.Period = DefaultProbePeriod
+	}
+	if s.Timeout == 0 {
+		s.Timeout = min(DefaultProbeTimeout, s.Period)
+	}
+	if s.Concurrency == 0 {
+		s.Concurrency = DefaultProbeConcurrency
+	}
+	return s, true
+}
+
+// Probes reports whether the Exposures of a namespace are probed.
+func (p *Policy) Probes(namespace string, nsLabels map[string]string) bool {
+	if p == nil || p.Probe == nil || slices.Contains(p.Probe.ExcludeNamespaces, namespace) {
+		return false
+	}
+	if p.Probe.ExcludeNamespaceSelector == nil {
+		return true
+	}
+	sel, err := metav1.LabelSelectorAsSelector(p.Probe.ExcludeNamespaceSelector)
+	return err == nil && !sel.Matches(labels.Set(nsLabels))
 }
 
 // IngressSettings describe the cluster's ingress controller.
@@ -153,6 +219,9 @@ func Parse(b []byte) (*Policy, error) {
 			return nil, fmt.Errorf("ingress.controllerNamespaces: %w", err)
 		}
 	}
+	if err := validateProbe(p.Probe); err != nil {
+		return nil, err
+	}
 	if p.Gateway.DataPlaneNamespaces != nil {
 		if _, err := metav1.LabelSelectorAsSelector(p.Gateway.DataPlaneNamespaces); err != nil {
 			return nil, fmt.Errorf("gateway.dataPlaneNamespaces: %w", err)
@@ -201,4 +270,35 @@ func selects(g Grant, namespace string, nsLabels map[string]string) bool {
 	}
 	sel, err := metav1.LabelSelectorAsSelector(g.NamespaceSelector)
 	return err == nil && sel.Matches(labels.Set(nsLabels))
+}
+
+func validateProbe(ps *ProbeSettings) error {
+	if ps == nil {
+		return nil
+	}
+	if len(ps.AllowedDestinations) == 0 {
+		return fmt.Errorf("probe.allowedDestinations: required (the CIDRs the prober may connect to); leave probe out to turn probing off")
+	}
+	if _, err := probe.ParsePrefixes(ps.AllowedDestinations); err != nil {
+		return fmt.Errorf("probe.allowedDestinations: %w", err)
+	}
+	if ps.Period.Duration != 0 && ps.Period.Duration < time.Second {
+		return fmt.Errorf("probe.period: %s is less than the minimum 1s", ps.Period.Duration)
+	}
+	period := ps.Period.Duration
+	if period == 0 {
+		period = DefaultProbePeriod
+	}
+	if ps.Timeout.Duration < 0 || ps.Timeout.Duration > period {
+		return fmt.Errorf("probe.timeout: %s must be positive and at most the period (%s)", ps.Timeout.Duration, period)
+	}
+	if ps.Concurrency < 0 || ps.Concurrency > MaxProbeConcurrency {
+		return fmt.Errorf("probe.concurrency: %d is outside 1-%d", ps.Concurrency, MaxProbeConcurrency)
+	}
+	if ps.ExcludeNamespaceSelector != nil {
+		if _, err := metav1.LabelSelectorAsSelector(ps.ExcludeNamespaceSelector); err != nil {
+			return fmt.Errorf("probe.excludeNamespaceSelector: %w", err)
+		}
+	}
+	return nil
 }

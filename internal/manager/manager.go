@@ -28,6 +28,7 @@ import (
 	"github.com/exposure-operator/exposure-operator/controllers/apply"
 	"github.com/exposure-operator/exposure-operator/controllers/names"
 	"github.com/exposure-operator/exposure-operator/controllers/policy"
+	"github.com/exposure-operator/exposure-operator/controllers/probe"
 	"github.com/exposure-operator/exposure-operator/internal/scheme"
 )
 
@@ -146,6 +147,8 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		Policy:    o.Policy,
 		// A changed policy is checked against every Exposure at once.
 		PolicyChanged: policyChanged,
+		// Off until the policy has a probe section; runs on the leader.
+		Prober: &probe.Prober{},
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the Exposure controller: %w", err)
