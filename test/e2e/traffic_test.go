@@ -72,10 +72,7 @@ func startBackendNetns(t *testing.T) *backendNetns {
 		{"-n", b.name, "link", "set", "lo", "up"},
 	}
 	t.Cleanup(func() {
-		if b.server != nil && b.server.Process != nil {
-			_ = b.server.Process.Kill()
-			_ = b.server.Wait()
-		}
+		b.stopServer()
 		_ = ipCmd("link", "del", b.hostIf)
 		_ = ipCmd("netns", "del", b.name)
 	})
@@ -84,6 +81,14 @@ func startBackendNetns(t *testing.T) *backendNetns {
 			t.Fatalf("creating the backend's network namespace (needs root and iproute2): %v", err)
 		}
 	}
+	b.startServer(t)
+	return b
+}
+
+// startServer starts the HTTP server inside the namespace and waits until
+// it accepts connections.
+func (b *backendNetns) startServer(t *testing.T) {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +107,15 @@ func startBackendNetns(t *testing.T) *backendNetns {
 		c.Close()
 		return ""
 	})
-	return b
+}
+
+// stopServer stops the HTTP server: the workload stops answering.
+func (b *backendNetns) stopServer() {
+	if b.server != nil && b.server.Process != nil {
+		_ = b.server.Process.Kill()
+		_ = b.server.Wait()
+	}
+	b.server = nil
 }
 
 // TestHTTPThroughIngress sends a real request through Traefik, routed by
