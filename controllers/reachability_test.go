@@ -130,7 +130,7 @@ spec:
 	time.Sleep(1500 * time.Millisecond)
 	writes, probes := rm.writes.count(), srv.count.Load()
 	time.Sleep(3500 * time.Millisecond)
-	if got := rm.writes.since(writes, ""); len(got) != 0 {
+	if got := rm.writes.since(writes, "/namespaces/"+ns+"/"); len(got) != 0 {
 		t.Errorf("%d writes while nothing changed: %v", len(got), got)
 	}
 	if n := srv.count.Load() - probes; n < 2 {
