@@ -329,6 +329,7 @@ func (r *ExposureReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			e.SetName(key.Name)
 			changed <- event.GenericEvent{Object: e}
 		}
+		r.Prober.Probed = func(res probe.Result) { probesTotal.WithLabelValues(string(res.State)).Inc() }
 		if r.Prober.Settings == nil {
 			r.Prober.Settings = func() (probe.Settings, bool) { return r.policy().ProberSettings() }
 		}

@@ -34,9 +34,16 @@ type exposureState struct {
 
 var metrics = func() *exposureMetrics {
 	m := buildExposureMetrics()
-	crmetrics.Registry.MustRegister(m, m.timeToReady)
+	crmetrics.Registry.MustRegister(m, m.timeToReady, probesTotal)
 	return m
 }()
+
+// probesTotal counts the prober's connections by outcome: with the
+// period and the number of targets it shows what probing costs.
+var probesTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "exposure_operator_probes_total",
+	Help: "Probes of Exposure addresses made by the reachability prober, by state (Answered, NotAnswering, NotProbed).",
+}, []string{"state"})
 
 func buildExposureMetrics() *exposureMetrics {
 	return &exposureMetrics{

@@ -45,6 +45,8 @@ type Prober struct {
 	// OnChange is called, outside any lock, when a result of the
 	// Exposure changed.
 	OnChange func(types.NamespacedName)
+	// Probed, when set, is called with every probe's result (metrics).
+	Probed func(Result)
 	// Now is the clock (tests).
 	Now func() time.Time
 
@@ -209,6 +211,9 @@ func (p *Prober) round(ctx context.Context, key types.NamespacedName, s Settings
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			results[i] = Probe(ctx, t, s.Timeout, s.Allowed)
+			if p.Probed != nil {
+				p.Probed(results[i])
+			}
 		}()
 	}
 	wg.Wait()

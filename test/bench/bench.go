@@ -45,6 +45,13 @@ type Config struct {
 	SteadyWindow time.Duration
 	// Edits is how many Exposures are edited one at a time.
 	Edits int
+	// ProbeWindow, when set, adds the probing phase: the manager's CPU,
+	// memory and writes over this window with the reachability prober
+	// off, then again with it on (ProbePeriod, loopback destinations
+	// only). Zero skips the phase.
+	ProbeWindow time.Duration
+	// ProbePeriod is the prober's period in that phase (default 60s).
+	ProbePeriod time.Duration
 	// QPS, Burst and Workers are the manager's client rate limit and
 	// concurrent reconciles; the baseline uses the same. Zero: the
 	// manager's defaults.
@@ -78,6 +85,9 @@ func (c *Config) defaults() {
 	}
 	if c.Edits > c.N {
 		c.Edits = c.N
+	}
+	if c.ProbePeriod == 0 {
+		c.ProbePeriod = time.Minute
 	}
 }
 
@@ -192,6 +202,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	step("edits: changing %d Exposures one at a time", cfg.Edits)
 	if err := runEdits(ctx, k, cfg, w, res); err != nil {
 		return nil, err
+	}
+	if cfg.ProbeWindow > 0 {
+		step("probing: %s with the prober off, then on (period %s)", cfg.ProbeWindow, cfg.ProbePeriod)
+		if res.Probing, err = runProbing(ctx, k, op, policyFile, policy(opNS), cfg); err != nil {
+			return nil, err
+		}
+		p := res.Probing
+		step("probing: off %.2f CPU s, on %.2f CPU s, %d probes, %d steady writes with probing on", p.Off.CPUSeconds, p.On.CPUSeconds, p.On.Probes, p.On.Writes)
 	}
 	return res, nil
 }

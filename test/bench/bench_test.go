@@ -15,7 +15,8 @@ func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a local cluster and 100 groups of objects")
 	}
-	res, err := Run(context.Background(), Config{N: 50, SteadyWindow: 10 * time.Second, Edits: 10})
+	res, err := Run(context.Background(), Config{N: 50, SteadyWindow: 10 * time.Second, Edits: 10,
+		ProbeWindow: 5 * time.Second, ProbePeriod: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,5 +47,20 @@ func TestSmoke(t *testing.T) {
 	}
 	if res.SteadyWrites != 0 || res.SteadyChanges.ByOperator != 0 {
 		t.Errorf("steady state after a restart: %d writes, %d changes by the operator (%v), want none", res.SteadyWrites, res.SteadyChanges.ByOperator, res.SteadyChanges.ByKind)
+	}
+	// Probing on: results are written once, then a steady cluster costs
+	// no writes while the probes go on.
+	if p := res.Probing; p == nil {
+		t.Error("no probing figures")
+	} else {
+		if p.On.Writes != 0 {
+			t.Errorf("%d writes in a steady window with probing on, want 0", p.On.Writes)
+		}
+		if p.On.Probes == 0 || p.Off.Probes != 0 {
+			t.Errorf("probes: %d with the prober on, %d off; want some on and none off", p.On.Probes, p.Off.Probes)
+		}
+		if p.FirstRoundWrites > 2*res.N {
+			t.Errorf("the first probing round wrote %d times for %d Exposures", p.FirstRoundWrites, res.N)
+		}
 	}
 }

@@ -61,6 +61,37 @@ type Result struct {
 	// steady-state window (a fresh process that re-reconciled all N).
 	Memory             memory `json:"memory"`
 	MemoryAfterRestart memory `json:"memoryAfterRestart"`
+
+	// Probing compares the manager with the reachability prober off and
+	// on (absent when the phase was not run).
+	Probing *Probing `json:"probing,omitempty"`
+}
+
+// Probing holds the probing phase's figures.
+type Probing struct {
+	PeriodSeconds float64 `json:"periodSeconds"`
+	WindowSeconds float64 `json:"windowSeconds"`
+	// AllowedDestinations are the only CIDRs the prober may dial.
+	AllowedDestinations []string `json:"allowedDestinations"`
+	// FirstRoundSeconds is from the policy turning probing on to every
+	// Exposure's addresses carrying a result; FirstRoundWrites are the
+	// status writes that took (one per Exposure at most).
+	FirstRoundSeconds float64 `json:"firstRoundSeconds"`
+	FirstRoundWrites  int     `json:"firstRoundWrites"`
+	// Off and On are the steady windows before and after.
+	Off ProbeWindow `json:"off"`
+	On  ProbeWindow `json:"on"`
+}
+
+// ProbeWindow is one steady window of the probing phase.
+type ProbeWindow struct {
+	CPUSeconds float64 `json:"cpuSeconds"`
+	Writes     int     `json:"writes"`
+	// Probes are the connections attempted and the results reported
+	// without one, by state.
+	Probes        int            `json:"probes"`
+	ProbesByState map[string]int `json:"probesByState,omitempty"`
+	Memory        memory         `json:"memory"`
 }
 
 // Settings are the manager's (and the baseline's) client and concurrency.
@@ -100,6 +131,13 @@ func (r *Result) Table(out io.Writer) {
 	}
 	row("manager RSS / heap after convergence", r.Memory.String(), "RSS <= 80 MiB")
 	row("manager RSS / heap after restart", r.MemoryAfterRestart.String(), "")
+	if p := r.Probing; p != nil {
+		w := time.Duration(p.WindowSeconds * float64(time.Second))
+		row(fmt.Sprintf("probing off (%s): CPU, RSS", w), fmt.Sprintf("%.2f CPU s, %.1f MiB", p.Off.CPUSeconds, float64(p.Off.Memory.RSSBytes)/mib), "")
+		row(fmt.Sprintf("probing on (%s, period %gs): CPU, RSS", w, p.PeriodSeconds), fmt.Sprintf("%.2f CPU s, %.1f MiB; %d probes %v", p.On.CPUSeconds, float64(p.On.Memory.RSSBytes)/mib, p.On.Probes, p.On.ProbesByState), "")
+		row("probing: first round", fmt.Sprintf("%.1fs, %d status writes", p.FirstRoundSeconds, p.FirstRoundWrites), "<= N writes")
+		row("probing on: steady writes", fmt.Sprint(p.On.Writes), "0")
+	}
 	_ = tw.Flush()
 }
 
