@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -225,4 +226,29 @@ func TestProberReportsChangesOnly(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// TestUserSuppliedAddressesAreNeverDialled: an external backend the user
+// names, even on an allowed destination with a listener behind it, gets
+// no connection from a whole round of the plan's targets.
+func TestUserSuppliedAddressesAreNeverDialled(t *testing.T) {
+	open, n := countingListener(t)
+	addrs := []v1alpha1.ExposureAddress{
+		{Type: v1alpha1.AddressExternal, Address: open.Addr().String(), Port: int32(open.Port()), Protocol: v1alpha1.ProtocolTCP},
+		{Type: v1alpha1.AddressExternalName, Hostname: "localhost", Port: int32(open.Port())},
+		{Type: v1alpha1.AddressIngress, URL: "http://localhost:" + strconv.Itoa(int(open.Port())) + "/", Hostname: "localhost"},
+	}
+	targets, fixed := Plan(addrs, nil, []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")})
+	for _, tg := range targets {
+		Probe(context.Background(), tg, time.Second, loopback)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if len(targets) != 0 || n.Load() != 0 {
+		t.Errorf("%d targets, %d connections to user-supplied addresses", len(targets), n.Load())
+	}
+	for _, a := range addrs {
+		if r := fixed[KeyOf(a)]; r.State != v1alpha1.ReachabilityNotProbed {
+			t.Errorf("%s: %+v, want NotProbed", Describe(a), r)
+		}
+	}
 }
