@@ -54,6 +54,8 @@ spec:
 `, backend.addr, g.parentRef(g.listener)))
 	waitReady(t, ns, "probed", 90*time.Second)
 
+	// Answered is awaited with HTTP 200: until Traefik has loaded the
+	// route, its 404 for the unknown host is an answer too.
 	wait := func(state v1alpha1.ReachabilityState, within time.Duration) *v1alpha1.Exposure {
 		t.Helper()
 		var e *v1alpha1.Exposure
@@ -61,7 +63,8 @@ spec:
 		eventually(t, within, func() string {
 			e = getExposure(t, ns, "probed")
 			a := addressOf(e, v1alpha1.AddressHTTPRoute)
-			if a == nil || a.Reachability == nil || a.Reachability.State != state {
+			if a == nil || a.Reachability == nil || a.Reachability.State != state ||
+				(state == v1alpha1.ReachabilityAnswered && a.Reachability.HTTPStatus != 200) {
 				return fmt.Sprintf("HTTPRoute address %+v, want %s", a, state)
 			}
 			return ""
@@ -71,12 +74,9 @@ spec:
 	}
 
 	e := wait(v1alpha1.ReachabilityAnswered, 60*time.Second)
-	if r := addressOf(e, v1alpha1.AddressHTTPRoute).Reachability; r.HTTPStatus != 200 {
-		t.Errorf("HTTP status %d through the Gateway, want 200", r.HTTPStatus)
-	}
 	for _, a := range e.Status.Addresses {
 		if a.Reachability != nil {
-			t.Logf("%s %s%s:%d -> %s (%s)", a.Type, a.URL, a.Address, a.Port, a.Reachability.State, a.Reachability.Reason)
+			t.Logf("%s %s at %s port %d -> %s (%s)", a.Type, a.URL, a.Address, a.Port, a.Reachability.State, a.Reachability.Reason)
 		}
 		switch r := a.Reachability; {
 		case r == nil:
