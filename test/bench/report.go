@@ -135,7 +135,7 @@ func (r *Result) Table(out io.Writer) {
 		w := time.Duration(p.WindowSeconds * float64(time.Second))
 		row(fmt.Sprintf("probing off (%s): CPU, RSS", w), fmt.Sprintf("%.2f CPU s, %.1f MiB", p.Off.CPUSeconds, float64(p.Off.Memory.RSSBytes)/mib), "")
 		row(fmt.Sprintf("probing on (%s, period %gs): CPU, RSS", w, p.PeriodSeconds), fmt.Sprintf("%.2f CPU s, %.1f MiB; %d probes %v", p.On.CPUSeconds, float64(p.On.Memory.RSSBytes)/mib, p.On.Probes, p.On.ProbesByState), "")
-		row("probing: first round", fmt.Sprintf("%.1fs, %d status writes", p.FirstRoundSeconds, p.FirstRoundWrites), "<= N writes")
+		row("probing: first round", fmt.Sprintf("%.1fs, %d status writes", p.FirstRoundSeconds, p.FirstRoundWrites), "<= 2 per Exposure")
 		row("probing on: steady writes", fmt.Sprint(p.On.Writes), "0")
 	}
 	_ = tw.Flush()
