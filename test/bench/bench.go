@@ -323,6 +323,12 @@ func runOperator(ctx context.Context, k client.Client, op *cluster.Operator, cfg
 		return err
 	}
 	res.CreateChanges = w.stopCounting()
+	if lw := w.lastChildWriteAt(); !lw.IsZero() {
+		res.WritePhaseSeconds = lw.Sub(start).Seconds()
+		if res.BaselineApplySeconds > 0 {
+			res.WritePhaseRatio = res.WritePhaseSeconds / res.BaselineApplySeconds
+		}
+	}
 	byMethod := diff(after.WriteRequests(), before.WriteRequests())
 	res.WritesByMethod = map[string]float64{}
 	for m, v := range byMethod {

@@ -42,6 +42,9 @@ type watcher struct {
 	counting bool
 	countNS  string
 	changes  changeCount
+	// lastChildWrite is when the operator last changed a child (not an
+	// Exposure) while counting: the end of its write phase.
+	lastChildWrite time.Time
 }
 
 // changeCount tallies object changes (new resourceVersions) by kind.
@@ -125,6 +128,9 @@ func (w *watcher) count(kind string, old any, o client.Object) {
 	w.changes.ByKind[kind]++
 	if ours := ourFields(o); (prev == nil && len(ours) > 0) || (prev != nil && !reflect.DeepEqual(ourFields(prev), ours)) {
 		w.changes.ByOperator++
+		if kind != "Exposure" {
+			w.lastChildWrite = time.Now()
+		}
 	}
 }
 
@@ -143,6 +149,15 @@ func (w *watcher) startCounting(nsPrefix string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.counting, w.countNS, w.changes = true, nsPrefix, changeCount{ByKind: map[string]int{}}
+	w.lastChildWrite = time.Time{}
+}
+
+// lastChildWriteAt is when the operator last changed a child while
+// counting (zero if it changed none).
+func (w *watcher) lastChildWriteAt() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.lastChildWrite
 }
 
 func (w *watcher) stopCounting() changeCount {
