@@ -9,7 +9,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/exposure-operator/exposure-operator/test/bench"
 )
@@ -34,6 +37,8 @@ func main() {
 		return nil
 	})
 	out := flag.String("out", "bench/results", "Directory of the JSON results.")
+	growth := flag.String("growth", "", "Instead of the benchmark, a memory-growth run: the manager's memory at these Exposure counts, comma-separated and ascending (e.g. 0,250,1000,2000).")
+	binary := flag.String("binary", "", "With -growth: a prebuilt manager binary to measure (experiments).")
 	logs := flag.Bool("logs", false, "Show the cluster's and the manager's logs.")
 	flag.Parse()
 	cfg.QPS = float32(qps)
@@ -44,6 +49,13 @@ func main() {
 		cfg.Logs = io.Discard
 	}
 
+	if *growth != "" {
+		if err := runGrowth(*growth, *binary, cfg, *out); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(cfg, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -60,6 +72,30 @@ func run(cfg bench.Config, out string) error {
 	}
 	res.Table(os.Stdout)
 	path, err := res.WriteJSON(out)
+	if err != nil {
+		return err
+	}
+	fmt.Println("bench: wrote", path)
+	return nil
+}
+
+func runGrowth(steps, binary string, cfg bench.Config, out string) error {
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	gc := bench.GrowthConfig{Settle: 30 * time.Second, Binary: binary, ManagerEnv: cfg.ManagerEnv, Progress: cfg.Progress, Logs: cfg.Logs}
+	for _, s := range strings.Split(steps, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("-growth: %w", err)
+		}
+		gc.Steps = append(gc.Steps, n)
+	}
+	g, err := bench.RunGrowth(ctx, gc)
+	if err != nil {
+		return err
+	}
+	g.Table(os.Stdout)
+	path, err := g.WriteJSON(out)
 	if err != nil {
 		return err
 	}
