@@ -20,7 +20,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
@@ -222,5 +221,5 @@ func metricsFilter(secure bool) func(*rest.Config, *http.Client) (metricsserver.
 	if !secure {
 		return nil
 	}
-	return filters.WithAuthenticationAndAuthorization
+	return metricsAuthFilter
 }

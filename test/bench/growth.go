@@ -74,12 +74,12 @@ func RunGrowth(ctx context.Context, cfg GrowthConfig) (*Growth, error) {
 	step := func(format string, a ...any) {
 		fmt.Fprintf(cfg.Progress, "growth: %s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
 	}
-	max := 0
+	maxN := 0
 	for _, n := range cfg.Steps {
-		if n < max {
+		if n < maxN {
 			return nil, fmt.Errorf("steps must ascend: %v", cfg.Steps)
 		}
-		max = n
+		maxN = n
 	}
 	c, err := cluster.Start(ctx, cluster.Options{Progress: cfg.Progress, Log: cfg.Logs})
 	if err != nil {
@@ -93,7 +93,7 @@ func RunGrowth(ctx context.Context, cfg GrowthConfig) (*Growth, error) {
 	if err != nil {
 		return nil, err
 	}
-	nss := namespaces("op", max)
+	nss := namespaces("op", max(maxN, 1))
 	if err := prepare(ctx, k, nss); err != nil {
 		return nil, err
 	}
