@@ -45,6 +45,9 @@ type Config struct {
 	SteadyWindow time.Duration
 	// Edits is how many Exposures are edited one at a time.
 	Edits int
+	// Singles is how many Exposures are created one at a time on the
+	// converged cluster, each timed create-to-Ready and deleted again.
+	Singles int
 	// ProbeWindow, when set, adds the probing phase: the manager's CPU,
 	// memory and writes over this window with the reachability prober
 	// off, then again with it on (ProbePeriod, loopback destinations
@@ -201,6 +204,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	step("edits: changing %d Exposures one at a time", cfg.Edits)
 	if err := runEdits(ctx, k, cfg, w, res); err != nil {
+		return nil, err
+	}
+	step("singles: creating %d Exposures one at a time on the idle cluster", cfg.Singles)
+	if err := runSingles(ctx, k, cfg, w, res); err != nil {
 		return nil, err
 	}
 	if cfg.ProbeWindow > 0 {
@@ -406,6 +413,40 @@ func runEdits(ctx context.Context, k client.Client, cfg Config, w *watcher, res 
 	res.Edits = len(lat)
 	p := percentiles(lat)
 	res.EditLatency = &p
+	return nil
+}
+
+// runSingles times what a user feels: create-to-Ready of one Exposure on
+// a converged cluster with nothing else going on, one at a time, through
+// the mix's kinds, each deleted once Ready.
+func runSingles(ctx context.Context, k client.Client, cfg Config, w *watcher, res *Result) error {
+	if cfg.Singles == 0 {
+		return nil
+	}
+	lat := make([]time.Duration, 0, cfg.Singles)
+	for s := 0; s < cfg.Singles; s++ {
+		exp, err := exposure("op", s)
+		if err != nil {
+			return err
+		}
+		exp.Name = fmt.Sprintf("single-%02d", s)
+		key := client.ObjectKeyFromObject(exp)
+		w.ready.expect(key, 1)
+		start := time.Now()
+		if err := k.Create(ctx, exp); err != nil {
+			return err
+		}
+		if err := w.ready.wait(ctx, time.Minute); err != nil {
+			return fmt.Errorf("single Exposure %s: %w", key, err)
+		}
+		lat = append(lat, w.ready.readyAt(key).Sub(start))
+		if err := k.Delete(ctx, exp); err != nil {
+			return err
+		}
+	}
+	res.Singles = len(lat)
+	p := percentiles(lat)
+	res.SingleLatency = &p
 	return nil
 }
 

@@ -15,7 +15,7 @@ func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a local cluster and 100 groups of objects")
 	}
-	res, err := Run(context.Background(), Config{N: 50, SteadyWindow: 10 * time.Second, Edits: 10,
+	res, err := Run(context.Background(), Config{N: 50, SteadyWindow: 10 * time.Second, Edits: 10, Singles: 3,
 		ProbeWindow: 5 * time.Second, ProbePeriod: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -37,6 +37,14 @@ func TestSmoke(t *testing.T) {
 	}
 	if res.KubernetesVersion == "" || res.Cores == 0 || res.EditLatency == nil || res.Edits != 10 {
 		t.Errorf("missing figures: version %q, cores %d, edits %d", res.KubernetesVersion, res.Cores, res.Edits)
+	}
+	if res.SingleLatency == nil || res.Singles != 3 || !(res.SingleLatency.P50 > 0) {
+		t.Errorf("single create-to-Ready: %d singles, %+v", res.Singles, res.SingleLatency)
+	}
+	// The write phase ends once the operator wrote every child: after the
+	// first create, and no later than the last Ready.
+	if !(res.WritePhaseSeconds > 0) || res.WritePhaseSeconds > res.OperatorSeconds+1 || !(res.WritePhaseRatio > 0) {
+		t.Errorf("write phase %.1fs (ratio %.2f) for O = %.1fs", res.WritePhaseSeconds, res.WritePhaseRatio, res.OperatorSeconds)
 	}
 	// Every Exposure writes at least its children and its status once.
 	if res.WritesPerExposure < res.ChildrenPerExposure+1 {

@@ -64,6 +64,10 @@ type Result struct {
 
 	Edits       int          `json:"edits"`
 	EditLatency *Percentiles `json:"editToStatusMs,omitempty"`
+	// Singles Exposures were created one at a time on the converged,
+	// idle cluster; SingleLatency is their create-to-Ready.
+	Singles       int          `json:"singles"`
+	SingleLatency *Percentiles `json:"singleCreateToReadyMs,omitempty"`
 
 	// Memory is after convergence at N, MemoryAfterRestart after the
 	// steady-state window (a fresh process that re-reconciled all N).
@@ -137,6 +141,9 @@ func (r *Result) Table(out io.Writer) {
 	row("steady state: resourceVersion changes", fmt.Sprintf("%d, by the operator %d %v", r.SteadyChanges.Total, r.SteadyChanges.ByOperator, r.SteadyChanges.ByKind), "0")
 	if r.EditLatency != nil {
 		row(fmt.Sprintf("edit-to-status p50/p99 (%d edits)", r.Edits), fmt.Sprintf("%.0fms / %.0fms", r.EditLatency.P50, r.EditLatency.P99), "p99 <= 500ms")
+	}
+	if r.SingleLatency != nil {
+		row(fmt.Sprintf("one Exposure on the idle cluster: create-to-Ready p50/p99 (%d)", r.Singles), fmt.Sprintf("%.0fms / %.0fms", r.SingleLatency.P50, r.SingleLatency.P99), "")
 	}
 	row("manager RSS / heap after convergence", r.Memory.String(), "RSS <= 80 MiB")
 	row("manager RSS / heap after restart", r.MemoryAfterRestart.String(), "")

@@ -23,6 +23,7 @@ func main() {
 	flag.IntVar(&cfg.N, "n", 1000, "Number of Exposures.")
 	flag.DurationVar(&cfg.SteadyWindow, "steady-window", 120e9, "How long writes and changes are counted after the manager's restart.")
 	flag.IntVar(&cfg.Edits, "edits", 50, "How many Exposures are edited one at a time.")
+	flag.IntVar(&cfg.Singles, "singles", 20, "How many Exposures are created one at a time on the converged cluster, timed create-to-Ready.")
 	flag.DurationVar(&cfg.ProbeWindow, "probe-window", 120e9, "The probing phase's window, once with the reachability prober off and once on (0 skips the phase).")
 	flag.DurationVar(&cfg.ProbePeriod, "probe-period", 60e9, "The prober's period in the probing phase.")
 	flag.Float64Var(&qps, "kube-api-qps", 0, "The manager's and the baseline's client QPS (0: the manager's default).")
