@@ -252,6 +252,7 @@ type ExternalBackend struct {
 type EndpointIP string
 
 // ServicePort is a port the Service offers.
+// +kubebuilder:validation:XValidation:rule="!has(self.gatewayRoute) || (has(self.protocol) && self.protocol == 'UDP' ? self.gatewayRoute.kind == 'UDPRoute' : ((!has(self.protocol) || self.protocol == 'TCP') && self.gatewayRoute.kind != 'UDPRoute'))",message="TCPRoute and TLSRoute publish TCP ports, UDPRoute publishes UDP ports (SCTP has no route)",messageExpression="self.gatewayRoute.kind + ' cannot publish a ' + (has(self.protocol) ? self.protocol : 'TCP') + ' port: TCPRoute and TLSRoute publish TCP ports, UDPRoute publishes UDP ports (SCTP has no route)'",fieldPath=".gatewayRoute.kind"
 type ServicePort struct {
 	// Name identifies the port: Ingress paths and the status refer to it.
 	// An IANA service name: at most 15 lower-case letters, digits and
@@ -301,6 +302,12 @@ type ServicePort struct {
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^([a-z0-9.-]+/)?[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$`
 	AppProtocol string `json:"appProtocol,omitempty"`
+
+	// GatewayRoute publishes this port through Gateway API Gateways as a
+	// TCPRoute, TLSRoute (passthrough) or UDPRoute, for traffic that is
+	// not HTTP (HTTP goes through spec.ingress). Left out, no route.
+	// +optional
+	GatewayRoute *PortRoute `json:"gatewayRoute,omitempty"`
 }
 
 // ServiceType is how the Service is reached.

@@ -57,9 +57,13 @@ func frontDoorInvalidCases() []invalidCase {
 	}
 }
 
-func TestFrontDoorMistakesAreRefused(t *testing.T) {
+func TestFrontDoorMistakesAreRefused(t *testing.T) { checkRefusals(t, frontDoorInvalidCases()) }
+
+// checkRefusals submits each case and checks every reason the apiserver
+// gives is one the case lists, at its field.
+func checkRefusals(t *testing.T, cases []invalidCase) {
 	ns := newNamespace(t)
-	for _, tc := range frontDoorInvalidCases() {
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			u := exposure(t, "bad", tc.spec)
 			err := create(ctx(t), ns, u)

@@ -85,6 +85,7 @@ func Render(exp *v1alpha1.Exposure, opts Options) ([]*unstructured.Unstructured,
 	for _, s := range endpointSlices(exp, opts) {
 		acs = append(acs, s)
 	}
+	acs = append(acs, portRoutes(exp, opts)...)
 	if rt := ResolveRouting(exp); rt != nil {
 		in := exp.Spec.Ingress
 		if in.HasFrontDoor(v1alpha1.FrontDoorIngress) {
@@ -142,6 +143,9 @@ var kindOrder = map[string]int{
 	"HTTPRoute":                   9,
 	"GRPCRoute":                   9,
 	"Route":                       9,
+	"TCPRoute":                    9,
+	"TLSRoute":                    9,
+	"UDPRoute":                    9,
 }
 
 // SortObjects orders objects by kind (kindOrder), namespace and name.
