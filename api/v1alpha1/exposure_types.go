@@ -923,7 +923,7 @@ type PatchTarget struct {
 }
 
 // AddressType says how a client uses an address.
-// +kubebuilder:validation:Enum=ClusterIP;DNS;NodePort;LoadBalancer;Ingress;HTTPRoute;Route;ExternalName;External;SecondaryNetwork;Pod
+// +kubebuilder:validation:Enum=ClusterIP;DNS;NodePort;LoadBalancer;Ingress;HTTPRoute;TCPRoute;TLSRoute;UDPRoute;Route;ExternalName;External;SecondaryNetwork;Pod
 type AddressType string
 
 // Address types.
@@ -943,7 +943,8 @@ const (
 // ExposureAddress is one way in, as a client would use it.
 type ExposureAddress struct {
 	// Type is how the address is reached: ClusterIP, DNS, NodePort,
-	// LoadBalancer, Ingress, HTTPRoute (through a Gateway), Route
+	// LoadBalancer, Ingress, HTTPRoute (through a Gateway), TCPRoute,
+	// TLSRoute or UDPRoute (a port through a Gateway listener), Route
 	// (through an OpenShift router), ExternalName (the DNS name the Service aliases),
 	// External (a backend address outside the cluster) or SecondaryNetwork.
 	Type AddressType `json:"type"`

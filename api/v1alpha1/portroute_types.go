@@ -56,3 +56,26 @@ type PortRoute struct {
 	// +kubebuilder:validation:items:Pattern=`^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$`
 	Hostnames []string `json:"hostnames,omitempty"`
 }
+
+// ConditionPortRoutesReady reports whether every parent Gateway accepted
+// the TCPRoutes, TLSRoutes and UDPRoutes of spec.ports[].gatewayRoute and
+// resolved their backends (only with such a port). It is a condition of
+// its own, not part of HTTPRouteReady: the HTTP front door's move off an
+// Ingress waits for HTTPRouteReady, and must not wait for a UDP listener
+// the Gateway may never support.
+const ConditionPortRoutesReady = "PortRoutesReady"
+
+// ReasonPortRouteMissing: a TCPRoute, TLSRoute or UDPRoute does not exist
+// (yet) (PortRoutesReady=False). A Gateway that has not reported yet gives
+// AwaitingGateway; one that refuses the route, or whose listener refuses
+// its protocol (UnsupportedProtocol, InvalidRouteKinds), gives its own
+// reason; all accepted gives Accepted.
+const ReasonPortRouteMissing = "PortRouteMissing"
+
+// Address types of the port routes: the Gateway's address and the
+// listener's port.
+const (
+	AddressTCPRoute AddressType = "TCPRoute"
+	AddressTLSRoute AddressType = "TLSRoute"
+	AddressUDPRoute AddressType = "UDPRoute"
+)
