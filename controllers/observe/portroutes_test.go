@@ -94,10 +94,14 @@ func TestPortRouteParts(t *testing.T) {
 		{name: "route not there yet", exp: exposure(withPortRoute(v1alpha1.PortRouteTCP, "postgres")),
 			status: "False", reason: v1alpha1.ReasonPortRouteMissing},
 		{name: "a route of another kind by that name is not it", exp: exposure(withPortRoute(v1alpha1.PortRouteTCP, "postgres")),
-			routes:   func(t *testing.T) []gatewayv1.HTTPRoute { return []gatewayv1.HTTPRoute{livePortRoute(t, v1alpha1.PortRouteTLS, "postgres", nil, accepted)} },
+			routes: func(t *testing.T) []gatewayv1.HTTPRoute {
+				return []gatewayv1.HTTPRoute{livePortRoute(t, v1alpha1.PortRouteTLS, "postgres", nil, accepted)}
+			},
 			gateways: gws(gateway("127.0.0.240", tcp)), status: "False", reason: v1alpha1.ReasonPortRouteMissing},
 		{name: "no Gateway has reported", exp: exposure(withPortRoute(v1alpha1.PortRouteTCP, "postgres")),
-			routes:   func(t *testing.T) []gatewayv1.HTTPRoute { return []gatewayv1.HTTPRoute{livePortRoute(t, v1alpha1.PortRouteTCP, "postgres", nil)} },
+			routes: func(t *testing.T) []gatewayv1.HTTPRoute {
+				return []gatewayv1.HTTPRoute{livePortRoute(t, v1alpha1.PortRouteTCP, "postgres", nil)}
+			},
 			gateways: gws(gateway("127.0.0.240", tcp)), status: "False", reason: v1alpha1.ReasonAwaitingGateway},
 		{name: "refused by the Gateway: its reason", exp: exposure(withPortRoute(v1alpha1.PortRouteTCP, "postgres")),
 			routes: func(t *testing.T) []gatewayv1.HTTPRoute {
@@ -133,15 +137,21 @@ func TestPortRouteParts(t *testing.T) {
 			gateways: gws(gateway("127.0.0.240", tls)), status: "True", reason: v1alpha1.ReasonAccepted,
 			addresses: []string{"TLSRoute 127.0.0.240:8443/TCP db.example.com", "TLSRoute 127.0.0.240:8443/TCP replica.example.com"}},
 		{name: "UDPRoute, the Gateway silent, its listener refuses UDP: the listener's reason", exp: exposure(withPortRoute(v1alpha1.PortRouteUDP, "dns")),
-			routes: func(t *testing.T) []gatewayv1.HTTPRoute { return []gatewayv1.HTTPRoute{livePortRoute(t, v1alpha1.PortRouteUDP, "dns", nil)} },
+			routes: func(t *testing.T) []gatewayv1.HTTPRoute {
+				return []gatewayv1.HTTPRoute{livePortRoute(t, v1alpha1.PortRouteUDP, "dns", nil)}
+			},
 			gateways: gws(withListenerStatus(gateway("127.0.0.240", udp), "dns", routeCond("Accepted", "False", "UnsupportedProtocol", 0))),
 			status:   "False", reason: "UnsupportedProtocol"},
 		{name: "UDPRoute, the Gateway silent, its listener Conflicted (Traefik): the listener's reason", exp: exposure(withPortRoute(v1alpha1.PortRouteUDP, "dns")),
-			routes: func(t *testing.T) []gatewayv1.HTTPRoute { return []gatewayv1.HTTPRoute{livePortRoute(t, v1alpha1.PortRouteUDP, "dns", nil)} },
+			routes: func(t *testing.T) []gatewayv1.HTTPRoute {
+				return []gatewayv1.HTTPRoute{livePortRoute(t, v1alpha1.PortRouteUDP, "dns", nil)}
+			},
 			gateways: gws(withListenerStatus(gateway("127.0.0.240", udp), "dns", routeCond("Conflicted", "True", "UnsupportedProtocol", 0))),
 			status:   "False", reason: "UnsupportedProtocol"},
 		{name: "UDPRoute, the Gateway silent, its listener does not take the kind", exp: exposure(withPortRoute(v1alpha1.PortRouteUDP, "dns")),
-			routes: func(t *testing.T) []gatewayv1.HTTPRoute { return []gatewayv1.HTTPRoute{livePortRoute(t, v1alpha1.PortRouteUDP, "dns", nil)} },
+			routes: func(t *testing.T) []gatewayv1.HTTPRoute {
+				return []gatewayv1.HTTPRoute{livePortRoute(t, v1alpha1.PortRouteUDP, "dns", nil)}
+			},
 			gateways: gws(withListenerStatus(gateway("127.0.0.240", udp), "dns", routeCond("Accepted", "True", "Accepted", 0), routeCond("ResolvedRefs", "False", "InvalidRouteKinds", 0))),
 			status:   "False", reason: "InvalidRouteKinds"},
 		{name: "UDPRoute accepted", exp: exposure(withPortRoute(v1alpha1.PortRouteUDP, "dns")),

@@ -58,6 +58,9 @@ type Cluster struct {
 	// listens: its MetalLB address and its listeners' port (Traefik's
 	// "gateway" entrypoint, which serves Ingresses too).
 	GatewayHTTP string
+	// GatewayTCP is where the Gateway's TCP listener (GatewayListenerTCP)
+	// listens: the same address, Traefik's "gatewaytcp" entrypoint.
+	GatewayTCP string
 	dir         string
 	env         *envtest.Environment
 	procs       []*exec.Cmd
