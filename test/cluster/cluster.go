@@ -61,12 +61,13 @@ type Cluster struct {
 	// GatewayTCP is where the Gateway's TCP listener (GatewayListenerTCP)
 	// listens: the same address, Traefik's "gatewaytcp" entrypoint.
 	GatewayTCP string
-	dir        string
-	env        *envtest.Environment
-	procs      []*exec.Cmd
-	stopFuncs  []func()
-	opts       Options
-	auditLog   string
+
+	dir       string
+	env       *envtest.Environment
+	procs     []*exec.Cmd
+	stopFuncs []func()
+	opts      Options
+	auditLog  string
 }
 
 // Start builds what is missing and starts the cluster. Stop it with Stop.
