@@ -54,20 +54,19 @@ type Cluster struct {
 	Kubeconfig string
 	// TraefikHTTP is Traefik's loopback web entrypoint (host:port).
 	TraefikHTTP string
+	// GatewayTCP is where the Gateway's TCP listener (GatewayListenerTCP)
+	// listens: the same address, Traefik's "gatewaytcp" entrypoint.
+	GatewayTCP string
 	// GatewayHTTP is where the Gateway GatewayNamespace/GatewayName
 	// listens: its MetalLB address and its listeners' port (Traefik's
 	// "gateway" entrypoint, which serves Ingresses too).
 	GatewayHTTP string
-	// GatewayTCP is where the Gateway's TCP listener (GatewayListenerTCP)
-	// listens: the same address, Traefik's "gatewaytcp" entrypoint.
-	GatewayTCP string
-
-	dir       string
-	env       *envtest.Environment
-	procs     []*exec.Cmd
-	stopFuncs []func()
-	opts      Options
-	auditLog  string
+	dir         string
+	env         *envtest.Environment
+	procs       []*exec.Cmd
+	stopFuncs   []func()
+	opts        Options
+	auditLog    string
 }
 
 // Start builds what is missing and starts the cluster. Stop it with Stop.
