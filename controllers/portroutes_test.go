@@ -25,7 +25,8 @@ const portRouteAPIVersion = "gateway.networking.k8s.io/v1alpha2"
 // restart; a TCPRoute waiting for and accepted by its Gateway, with the
 // Gateway's address and the listener's port in the status only then; a
 // UDPRoute on a listener whose Gateway refuses UDP (UnsupportedProtocol),
-// Stalled and never Ready; and the route pruned when the port stops
+// Stalled and never Ready; a TLSRoute with its SNI names; and the route
+// pruned when the port stops
 // asking for it.
 //
 // It runs after TestGatewayAPIFrontDoor (files run in name order), which
@@ -45,7 +46,8 @@ func TestPortRoutes(t *testing.T) {
 	testenv.CreateGatewayWithListeners(t, env.Client, gwNS, "public", "127.0.0.240",
 		testenv.Listener{Name: "web", Protocol: "HTTP", Port: 8000},
 		testenv.Listener{Name: "postgres", Protocol: "TCP", Port: 15432},
-		testenv.Listener{Name: "dns", Protocol: "UDP", Port: 5353, Refusal: "UnsupportedProtocol"})
+		testenv.Listener{Name: "dns", Protocol: "UDP", Port: 5353, Refusal: "UnsupportedProtocol"},
+		testenv.Listener{Name: "tls", Protocol: "TLS", Port: 8443})
 
 	createExposure(t, ns, fmt.Sprintf(`
 metadata: {name: db}
@@ -133,7 +135,38 @@ spec:
 		t.Errorf("addresses of a refused route: %v", a)
 	}
 
-	// 5. The port stops asking for a route: the TCPRoute is pruned and
+	// 5. A TLSRoute (passthrough): the SNI names in the route, one address
+	// per name once accepted.
+	createExposure(t, ns, fmt.Sprintf(`
+metadata: {name: broker}
+spec:
+  selector: {app: broker}
+  ports:
+    - name: amqps
+      port: 5671
+      gatewayRoute: {kind: TLSRoute, parentRefs: [{name: public, namespace: %s, sectionName: tls}], hostnames: [broker.example.com, mq.example.com]}
+`, gwNS))
+	waitCondition(t, ns, "broker", v1alpha1.ConditionPortRoutesReady, metav1.ConditionFalse, v1alpha1.ReasonAwaitingGateway)
+	tlsr := unstructuredOf(portRouteAPIVersion, "TLSRoute", ns, "broker-amqps")
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(tlsr), tlsr); err != nil {
+		t.Fatalf("TLSRoute broker-amqps not created: %v", err)
+	}
+	if hosts, _, _ := unstructured.NestedStringSlice(tlsr.Object, "spec", "hostnames"); strings.Join(hosts, ",") != "broker.example.com,mq.example.com" {
+		t.Errorf("TLSRoute hostnames = %v", hosts)
+	}
+	testenv.ActAsGatewayControllerOn(t, env.Client, portRouteAPIVersion, "TLSRoute", ns, "broker-amqps", gwNS, "public", "tls", "Accepted")
+	exp = waitCondition(t, ns, "broker", v1alpha1.ConditionPortRoutesReady, metav1.ConditionTrue, v1alpha1.ReasonAccepted)
+	var sni []string
+	for _, a := range exp.Status.Addresses {
+		if a.Type == v1alpha1.AddressTLSRoute {
+			sni = append(sni, fmt.Sprintf("%s %s:%d", a.Hostname, a.Address, a.Port))
+		}
+	}
+	if strings.Join(sni, ",") != "broker.example.com 127.0.0.240:8443,mq.example.com 127.0.0.240:8443" {
+		t.Errorf("TLSRoute addresses = %v", sni)
+	}
+
+	// 6. The port stops asking for a route: the TCPRoute is pruned and
 	// the condition goes.
 	eventually(t, 10*time.Second, func() string {
 		e := getExposure(t, ns, "db")

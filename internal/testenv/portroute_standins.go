@@ -27,7 +27,11 @@ func CreateGatewayWithListeners(t testing.TB, c client.Client, ns, name, addr st
 	var specs, statuses []any
 	now := time.Now().UTC().Format(time.RFC3339)
 	for _, l := range listeners {
-		specs = append(specs, map[string]any{"name": l.Name, "protocol": l.Protocol, "port": l.Port})
+		spec := map[string]any{"name": l.Name, "protocol": l.Protocol, "port": l.Port}
+		if l.Protocol == "TLS" {
+			spec["tls"] = map[string]any{"mode": "Passthrough"} // the Gateway API requires tls on a TLS listener
+		}
+		specs = append(specs, spec)
 		status, reason := "True", "Accepted"
 		if l.Refusal != "" {
 			status, reason = "False", l.Refusal
