@@ -100,6 +100,7 @@ var prunableKinds = []struct {
 	{tcpRouteGVK, unstructuredList(tcpRouteGVK)},
 	{tlsRouteGVK, unstructuredList(tlsRouteGVK)},
 	{udpRouteGVK, unstructuredList(udpRouteGVK)},
+	{backendTLSPolicyGVK, unstructuredList(backendTLSPolicyGVK)},
 }
 
 func unstructuredList(gvk schema.GroupVersionKind) func() client.ObjectList {

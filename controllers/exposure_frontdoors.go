@@ -121,6 +121,9 @@ func (r *ExposureReconciler) readFrontDoors(ctx context.Context, exp *v1alpha1.E
 		if err := r.readGateways(ctx, exp, in); err != nil {
 			return err
 		}
+		if err := r.readBackendTLSPolicy(ctx, exp, in); err != nil {
+			return err
+		}
 	}
 	if ing.HasFrontDoor(v1alpha1.FrontDoorRoute) {
 		items, err := r.listOurs(ctx, exp, routeGVK)

@@ -34,6 +34,7 @@ var notInstalledKinds = map[schema.GroupKind]string{
 	tcpRouteGVK.GroupKind(): "the Gateway API's experimental channel (gateway.networking.k8s.io/v1alpha2 TCPRoute) for spec.ports[].gatewayRoute",
 	tlsRouteGVK.GroupKind(): "the Gateway API's experimental channel (gateway.networking.k8s.io/v1alpha2 TLSRoute) for spec.ports[].gatewayRoute",
 	udpRouteGVK.GroupKind(): "the Gateway API's experimental channel (gateway.networking.k8s.io/v1alpha2 UDPRoute) for spec.ports[].gatewayRoute",
+	{Group: render.GatewayAPIGroup, Kind: render.KindBackendTLSPolicy}: "the Gateway API's BackendTLSPolicy (gateway.networking.k8s.io/v1, v1.4 and later) for spec.ingress.backendTLS",
 }
 
 // readPortRoutes reads, from the caches, the live port routes the spec

@@ -307,7 +307,7 @@ func TestRBACNeverWritesGateways(t *testing.T) {
 					continue
 				}
 				switch res {
-				case "httproutes", "grpcroutes", "tcproutes", "tlsroutes", "udproutes", "routes", "routes/custom-host":
+				case "httproutes", "grpcroutes", "tcproutes", "tlsroutes", "udproutes", "backendtlspolicies", "routes", "routes/custom-host":
 					routesWritten[res] = true
 				default:
 					t.Errorf("the role may %s %s: only routes are the operator's", v, res)

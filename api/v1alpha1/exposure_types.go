@@ -502,9 +502,10 @@ type HostPort struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.frontDoors) || !('Ingress' in self.frontDoors && 'Route' in self.frontDoors)",message="Ingress and Route together would give one host two Routes on OpenShift (it turns an Ingress into a Route itself); choose one",fieldPath=".frontDoors"
 // +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.rateLimitRPS)",message="the Gateway API has no rate limit, so an HTTPRoute cannot carry it; rate-limit at the Gateway, or keep the Ingress front door alone",fieldPath=".rateLimitRPS",reason="FieldValueForbidden"
 // +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.annotations)",message="ingress-controller annotations have no Gateway API equivalent, so an HTTPRoute cannot carry them; remove them, or keep the Ingress front door alone",fieldPath=".annotations",reason="FieldValueForbidden"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.backendProtocol) || self.backendProtocol in ['HTTP', 'GRPC']",message="with the HTTPRoute front door the Gateway speaks HTTP (an HTTPRoute) or gRPC in clear text (a GRPCRoute) to the pods; HTTPS and GRPCS backends are not supported",fieldPath=".backendProtocol"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.backendProtocol) || self.backendProtocol != 'GRPC' || !has(self.rules) || self.rules.all(r, r.paths.all(p, p.path == '/'))",message="a gRPC backend is reached through a GRPCRoute, which routes by host only: every paths[].path must be /",fieldPath=".rules"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.backendProtocol) || self.backendProtocol != 'GRPC' || !has(self.rewriteTarget)",message="a gRPC backend is reached through a GRPCRoute, which does not rewrite paths; remove rewriteTarget",fieldPath=".rewriteTarget",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.backendProtocol) || self.backendProtocol in ['HTTP', 'GRPC'] || has(self.backendTLS)",message="required with the HTTPRoute front door and an HTTPS or GRPCS backend: the Gateway checks the pods' certificate against backendTLS.hostname (a BackendTLSPolicy)",fieldPath=".backendTLS",reason="FieldValueRequired"
+// +kubebuilder:validation:XValidation:rule="!has(self.backendTLS) || (has(self.backendProtocol) && self.backendProtocol in ['HTTPS', 'GRPCS'])",message="only with backendProtocol HTTPS or GRPCS (TLS to the pods)",fieldPath=".backendTLS",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.backendProtocol) || !(self.backendProtocol in ['GRPC', 'GRPCS']) || !has(self.rules) || self.rules.all(r, r.paths.all(p, p.path == '/'))",message="a gRPC backend is reached through a GRPCRoute, which routes by host only: every paths[].path must be /",fieldPath=".rules"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.backendProtocol) || !(self.backendProtocol in ['GRPC', 'GRPCS']) || !has(self.rewriteTarget)",message="a gRPC backend is reached through a GRPCRoute, which does not rewrite paths; remove rewriteTarget",fieldPath=".rewriteTarget",reason="FieldValueForbidden"
 // +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.rewriteTarget) || !self.rewriteTarget.matches('[$][0-9]')",message="capture groups have no Gateway API equivalent; with an HTTPRoute use a plain prefix such as / (it replaces the matched path prefix)",fieldPath=".rewriteTarget"
 // +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.rules) || self.rules.all(r, r.paths.all(p, has(p.pathType) ? p.pathType != 'ImplementationSpecific' : !p.path.matches('[()\\\\[\\\\]*+?|^$]')))",message="an HTTPRoute matches Prefix and Exact paths only; regular-expression and ImplementationSpecific paths[] are not carried over",fieldPath=".rules"
 // +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || (!has(self.frontDoors) || 'Ingress' in self.frontDoors) || (has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.tls)",message="an HTTPRoute does not terminate TLS, the Gateway listener does with the admin's certificate; remove tls, or keep an Ingress front door that uses it",fieldPath=".tls",reason="FieldValueForbidden"
@@ -600,6 +601,13 @@ type IngressOptions struct {
 	// door (it may be set before Route is listed).
 	// +optional
 	Route *RouteOptions `json:"route,omitempty"`
+
+	// BackendTLS is how a Gateway checks the pods' certificate when it
+	// speaks TLS to them (backendProtocol HTTPS or GRPCS): the operator
+	// writes a BackendTLSPolicy for the Service. Required with those and
+	// the HTTPRoute front door, only used by it.
+	// +optional
+	BackendTLS *BackendTLS `json:"backendTLS,omitempty"`
 }
 
 // HasFrontDoor reports whether the routes are published as this kind

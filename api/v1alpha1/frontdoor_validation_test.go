@@ -30,8 +30,13 @@ func frontDoorInvalidCases() []invalidCase {
 		{name: "HTTPRoute with rate limit", field: "spec.ingress.rateLimitRPS", want: "Forbidden: the Gateway API has no rate limit", spec: ing(httpRouted + ", rateLimitRPS: 10")},
 		{name: "HTTPRoute next to Ingress with rate limit", field: "spec.ingress.rateLimitRPS", want: "Forbidden: the Gateway API has no rate limit", spec: ing("frontDoors: [Ingress, HTTPRoute], " + gw + ", rateLimitRPS: 10")},
 		{name: "HTTPRoute with annotations", field: "spec.ingress.annotations", want: "Forbidden: ingress-controller annotations have no Gateway API equivalent", spec: ing(httpRouted + ", annotations: {nginx.ingress.kubernetes.io/proxy-body-size: 8m}")},
-		{name: "HTTPRoute with a TLS gRPC backend", field: "spec.ingress.backendProtocol", want: "with the HTTPRoute front door the Gateway speaks HTTP", spec: ing(httpRouted + ", backendProtocol: GRPCS")},
-		{name: "HTTPRoute with an HTTPS backend", field: "spec.ingress.backendProtocol", want: "with the HTTPRoute front door the Gateway speaks HTTP", spec: ing(httpRouted + ", backendProtocol: HTTPS")},
+		{name: "HTTPRoute with a TLS gRPC backend, no backendTLS", field: "spec.ingress.backendTLS", want: "Required value: required with the HTTPRoute front door and an HTTPS or GRPCS backend", spec: ing(httpRouted + ", backendProtocol: GRPCS")},
+		{name: "HTTPRoute with an HTTPS backend, no backendTLS", field: "spec.ingress.backendTLS", want: "Required value: required with the HTTPRoute front door and an HTTPS or GRPCS backend", spec: ing(httpRouted + ", backendProtocol: HTTPS")},
+		{name: "backendTLS with a plain HTTP backend", field: "spec.ingress.backendTLS", want: "Forbidden: only with backendProtocol HTTPS or GRPCS", spec: ing(httpRouted + ", backendTLS: {hostname: web.internal}")},
+		{name: "backendTLS without hostname", field: "spec.ingress.backendTLS.hostname", want: "Required value", spec: ing(httpRouted + ", backendProtocol: HTTPS, backendTLS: {caConfigMap: ca}")},
+		{name: "backendTLS wildcard hostname", field: "spec.ingress.backendTLS.hostname", want: "", spec: ing(httpRouted + ", backendProtocol: HTTPS, backendTLS: {hostname: \"*.internal\"}")},
+		{name: "backendTLS caConfigMap upper-case", field: "spec.ingress.backendTLS.caConfigMap", want: "", spec: ing(httpRouted + ", backendProtocol: HTTPS, backendTLS: {hostname: web.internal, caConfigMap: CA}")},
+		{name: "GRPCS route with a path", field: "spec.ingress.rules", want: "a gRPC backend is reached through a GRPCRoute, which routes by host only", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: /api}]}], backendProtocol: GRPCS, backendTLS: {hostname: web.internal}, " + httpRouted + "}"},
 		{name: "GRPCRoute with a rewrite", field: "spec.ingress.rewriteTarget", want: "Forbidden: a gRPC backend is reached through a GRPCRoute, which does not rewrite paths", spec: ing("backendProtocol: GRPC, rewriteTarget: /, " + httpRouted)},
 		{name: "GRPCRoute with a path", field: "spec.ingress.rules", want: "a gRPC backend is reached through a GRPCRoute, which routes by host only", spec: web + "ingress: {rules: [{host: shop.example.com, paths: [{path: /api}]}], backendProtocol: GRPC, " + httpRouted + "}"},
 		// A capture group needs a regular-expression path, refused too:
@@ -115,6 +120,9 @@ func TestFrontDoorsThatFitAreAccepted(t *testing.T) {
 		{"passthrough Route", web + "ingress: {" + hostRule + ", " + routed + ", route: {termination: passthrough}}"},
 		{"plain Route without a host", web + "ingress: {rules: [{paths: [{path: /}]}], " + routed + "}"},
 		{"gRPC backend through a GRPCRoute", web + "ingress: {" + hostRule + ", backendProtocol: GRPC, defaultBackend: {}, " + httpRouted + "}"},
+		{"HTTPS backend through an HTTPRoute, its CA in a ConfigMap", web + "ingress: {" + hostRule + ", backendProtocol: HTTPS, backendTLS: {hostname: web.shop.svc, caConfigMap: web-ca}, " + httpRouted + "}"},
+		{"GRPCS backend through a GRPCRoute, the system CAs", web + "ingress: {" + hostRule + ", backendProtocol: GRPCS, backendTLS: {hostname: greeter.internal}, " + httpRouted + "}"},
+		{"backendTLS set ahead of the move, with an Ingress", web + "ingress: {" + hostRule + ", backendProtocol: HTTPS, backendTLS: {hostname: web.internal}}"},
 		{"patch of an HTTPRoute", web + "ingress: {" + hostRule + ", " + httpRouted + "}\npatches: [{target: {kind: HTTPRoute}, patch: \"metadata: {labels: {a: b}}\"}]"},
 	}
 	for i, tc := range cases {

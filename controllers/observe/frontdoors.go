@@ -59,7 +59,7 @@ func FrontDoorRefusal(res Result) *Stall {
 	waiting := map[string]bool{
 		v1alpha1.ReasonHTTPRouteMissing: true, v1alpha1.ReasonAwaitingGateway: true,
 		v1alpha1.ReasonRouteMissing: true, v1alpha1.ReasonAwaitingRouter: true,
-		v1alpha1.ReasonPortRouteMissing: true,
+		v1alpha1.ReasonPortRouteMissing: true, v1alpha1.ReasonBackendTLSPolicyMissing: true,
 	}
 	fields := map[string]string{
 		v1alpha1.ConditionHTTPRouteReady:  "spec.ingress.gateway.parentRefs",
@@ -219,7 +219,11 @@ func httpRoutePart(in Input, e *v1alpha1.Exposure) metav1.Condition {
 			}
 		}
 	}
-	return cond(t, true, v1alpha1.ReasonAccepted, "accepted by Gateway "+strings.Join(gateways, ", "))
+	ok, reason, msg := backendTLSVerdict(in, e)
+	if !ok {
+		return cond(t, false, reason, msg)
+	}
+	return cond(t, true, v1alpha1.ReasonAccepted, withDetail("accepted by Gateway "+strings.Join(gateways, ", "), msg))
 }
 
 // httpRoutes reports one URL per host of each HTTPRoute, through each

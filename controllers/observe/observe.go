@@ -65,6 +65,9 @@ type Input struct {
 	// spec.ports[].gatewayRoute, by namespace and name (read for their
 	// addresses and listeners).
 	Gateways map[types.NamespacedName]*gatewayv1.Gateway
+	// BackendTLSPolicy is the live BackendTLSPolicy of
+	// spec.ingress.backendTLS; nil if absent or not wanted.
+	BackendTLSPolicy *gatewayv1.BackendTLSPolicy
 	// PortRoutes are the live TCPRoutes, TLSRoutes and UDPRoutes of the
 	// Exposure (spec.ports[].gatewayRoute), as the HTTPRoute-shaped view
 	// of GatewayRouteFromUnstructured, with their Kind set.

@@ -91,6 +91,9 @@ func Render(exp *v1alpha1.Exposure, opts Options) ([]*unstructured.Unstructured,
 		if in.HasFrontDoor(v1alpha1.FrontDoorIngress) {
 			acs = append(acs, ingress(exp, rt, opts))
 		}
+		if p := backendTLSPolicy(exp, rt, opts); p != nil {
+			acs = append(acs, p)
+		}
 		if in.HasFrontDoor(v1alpha1.FrontDoorHTTPRoute) && usesGRPCRoutes(exp) {
 			for _, r := range grpcRoutes(exp, rt, opts) {
 				acs = append(acs, r)
@@ -140,6 +143,7 @@ var kindOrder = map[string]int{
 	"Service":                     6,
 	"EndpointSlice":               7,
 	"Ingress":                     8,
+	"BackendTLSPolicy":            8,
 	"HTTPRoute":                   9,
 	"GRPCRoute":                   9,
 	"Route":                       9,

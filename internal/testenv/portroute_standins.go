@@ -92,3 +92,36 @@ func ActAsGatewayControllerOn(t testing.TB, c client.Client, apiVersion, kind, n
 		return ""
 	})
 }
+
+// ActAsGatewayControllerOnPolicy writes a Gateway's verdict on a
+// BackendTLSPolicy into status.ancestors, for its current generation:
+// Accepted and ResolvedRefs True when acceptedReason is "Accepted", else
+// Accepted False with that reason.
+func ActAsGatewayControllerOnPolicy(t testing.TB, c client.Client, ns, policy, gwNS, gwName, acceptedReason string) {
+	t.Helper()
+	ctx := context.Background()
+	Eventually(t, 10*time.Second, func() string {
+		p := unstructuredOf("gateway.networking.k8s.io/v1", "BackendTLSPolicy", ns, policy)
+		if err := c.Get(ctx, client.ObjectKeyFromObject(p), p); err != nil {
+			return err.Error()
+		}
+		status := "True"
+		if acceptedReason != "Accepted" {
+			status = "False"
+		}
+		now := time.Now().UTC().Format(time.RFC3339)
+		cond := func(typ, status, reason string) any {
+			return map[string]any{"type": typ, "status": status, "reason": reason, "message": "the test's gateway says " + reason,
+				"observedGeneration": p.GetGeneration(), "lastTransitionTime": now}
+		}
+		p.Object["status"] = map[string]any{"ancestors": []any{map[string]any{
+			"ancestorRef":    map[string]any{"group": "gateway.networking.k8s.io", "kind": "Gateway", "namespace": gwNS, "name": gwName},
+			"controllerName": "example.com/test-gateway",
+			"conditions":     []any{cond("Accepted", status, acceptedReason), cond("ResolvedRefs", status, map[bool]string{true: "ResolvedRefs", false: acceptedReason}[status == "True"])},
+		}}}
+		if err := c.Status().Update(ctx, p); err != nil {
+			return err.Error()
+		}
+		return ""
+	})
+}
