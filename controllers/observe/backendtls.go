@@ -29,7 +29,11 @@ func backendTLSVerdict(in Input, e *v1alpha1.Exposure) (ok bool, reason, msg str
 	}
 	var gateways []string
 	for _, a := range p.Status.Ancestors {
-		gw := gatewayKey(a.AncestorRef, p.Namespace).String()
+		// As the Gateway wrote it: some (Traefik) leave out the namespace.
+		gw := string(a.AncestorRef.Name)
+		if a.AncestorRef.Namespace != nil {
+			gw = string(*a.AncestorRef.Namespace) + "/" + gw
+		}
 		for _, t := range []gatewayv1.PolicyConditionType{gatewayv1.PolicyConditionAccepted, gatewayv1.PolicyConditionType(gatewayv1.BackendTLSPolicyConditionResolvedRefs)} {
 			c := meta.FindStatusCondition(a.Conditions, string(t))
 			if c != nil && c.Status == metav1.ConditionFalse && c.ObservedGeneration >= p.Generation {

@@ -3,9 +3,11 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -17,19 +19,26 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/exposure-operator/exposure-operator/api/v1alpha1"
+	"github.com/exposure-operator/exposure-operator/controllers/selfsigned"
 	"github.com/exposure-operator/exposure-operator/test/cluster"
 )
 
-// l4BackendEnv makes the test binary serve a TCP echo and a gRPC health
-// service instead of running tests ("tcp-address grpc-address"): it is
-// how the port-route and GRPCRoute backend starts inside its network
-// namespace.
-const l4BackendEnv = "E2E_L4_BACKEND"
+// l4BackendEnv makes the test binary serve a TCP echo, a gRPC health
+// service and an HTTPS greeting instead of running tests ("tcp-address
+// grpc-address https-address"): it is how the port-route, GRPCRoute and
+// BackendTLSPolicy backend starts inside its network namespace. The HTTPS
+// server's certificate and key come in l4CertEnv and l4KeyEnv (PEM).
+const (
+	l4BackendEnv = "E2E_L4_BACKEND"
+	l4CertEnv    = "E2E_L4_TLS_CERT"
+	l4KeyEnv     = "E2E_L4_TLS_KEY"
+)
 
 const (
 	tcpGreeting = "hello from the exposure-operator e2e tcp backend"
@@ -39,12 +48,37 @@ const (
 	l4Backend   = "10.99.1.2"
 	tcpPort     = 7000
 	grpcPort    = 50051
+	httpsPort   = 8443
+	// secureHost is the name the HTTPS backend's certificate is for, the
+	// BackendTLSPolicy's hostname.
+	secureHost = "secure.e2e.example"
 )
+
+// l4CA is the HTTPS backend's certificate (self-signed: it is its own
+// CA), for the ConfigMap the BackendTLSPolicy names.
+var l4CA []byte
 
 // serveL4Backend runs the TCP echo (a greeting line, then every byte back)
 // and the gRPC health service until the process is killed.
 func serveL4Backend(spec string) {
-	tcpAddr, grpcAddr, _ := strings.Cut(spec, " ")
+	addrs := strings.Fields(spec)
+	tcpAddr, grpcAddr, httpsAddr := addrs[0], addrs[1], addrs[2]
+	cert, err := tls.X509KeyPair([]byte(os.Getenv(l4CertEnv)), []byte(os.Getenv(l4KeyEnv)))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "https backend:", err)
+		os.Exit(1)
+	}
+	go func() {
+		srv := &http.Server{Addr: httpsAddr, ReadHeaderTimeout: 5 * time.Second,
+			TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprintf(w, "%s over TLS (SNI %s): %s %s\n", backendGreeting, r.TLS.ServerName, r.Host, r.URL.Path)
+			})}
+		if err := srv.ListenAndServeTLS("", ""); err != nil {
+			fmt.Fprintln(os.Stderr, "https backend:", err)
+			os.Exit(1)
+		}
+	}()
 	tl, err := net.Listen("tcp", tcpAddr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tcp backend:", err)
@@ -112,13 +146,20 @@ func startL4BackendNetns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	certPEM, keyPEM, err := selfsigned.Generate([]string{secureHost}, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l4CA = certPEM
 	server = exec.Command("ip", "netns", "exec", name, self)
-	server.Env = append(os.Environ(), fmt.Sprintf("%s=%s:%d %s:%d", l4BackendEnv, l4Backend, tcpPort, l4Backend, grpcPort))
+	server.Env = append(os.Environ(),
+		fmt.Sprintf("%s=%s:%d %s:%d %s:%d", l4BackendEnv, l4Backend, tcpPort, l4Backend, grpcPort, l4Backend, httpsPort),
+		l4CertEnv+"="+string(certPEM), l4KeyEnv+"="+string(keyPEM))
 	server.Stderr = os.Stderr
 	if err := server.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for _, port := range []int{tcpPort, grpcPort} {
+	for _, port := range []int{tcpPort, grpcPort, httpsPort} {
 		addr := net.JoinHostPort(l4Backend, strconv.Itoa(port))
 		eventually(t, 10*time.Second, func() string {
 			c, err := net.DialTimeout("tcp", addr, time.Second)
@@ -166,8 +207,9 @@ func echo(addr, line string) string {
 // TCPRoute on the Gateway's TCP listener, at the address the status
 // reports; a UDPRoute on a UDP listener, which Traefik does not support,
 // reported with its reason and never Ready; a gRPC health check through a
-// GRPCRoute. (One function: the backend's network namespace is one per
-// process.)
+// GRPCRoute; HTTPS to the backend through a BackendTLSPolicy that checks
+// its certificate. (One function: the backend's network namespace is one
+// per process.)
 func TestGatewayRouteTraffic(t *testing.T) {
 	if local == nil {
 		t.Skip("needs the local cluster: its Traefik reaches the suite's network namespace (and its Gateway has the TCP listener)")
@@ -284,6 +326,45 @@ spec:
 			}
 			if resp.Status != healthpb.HealthCheckResponse_SERVING {
 				return "health: " + resp.Status.String()
+			}
+			return ""
+		})
+	})
+	t.Run("HTTPS to the backend through a BackendTLSPolicy", func(t *testing.T) {
+		t.Parallel()
+		g := gatewayFor(t)
+		ns := newNamespace(t, "backendtls")
+		ca := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "secure-ca"}, Data: map[string]string{"ca.crt": string(l4CA)}}
+		if err := k8s.Create(ctx, ca); err != nil {
+			t.Fatalf("creating the CA ConfigMap: %v", err)
+		}
+		applyExposure(t, ns, fmt.Sprintf(`
+metadata: {name: secure}
+spec:
+  external: {addresses: [%s]}
+  ports: [{name: https, port: 443, targetPort: %d}]
+  ingress:
+    frontDoors: [HTTPRoute]
+    backendProtocol: HTTPS
+    backendTLS: {hostname: %s, caConfigMap: secure-ca}
+    gateway: {parentRefs: [%s]}
+    rules: [{host: secure-front.e2e.example, paths: [{path: /}]}]
+`, l4Backend, httpsPort, secureHost, g.parentRef(g.listener)))
+		exp := waitReady(t, ns, "secure", 90*time.Second)
+		t.Logf("HTTPRouteReady: %s", meta.FindStatusCondition(exp.Status.Conditions, v1alpha1.ConditionHTTPRouteReady).Message)
+		front := g.listenerAddress(t)
+		hc := &http.Client{Timeout: 3 * time.Second}
+		eventually(t, 30*time.Second, func() string {
+			req, _ := http.NewRequest(http.MethodGet, "http://"+front+"/", nil)
+			req.Host = "secure-front.e2e.example"
+			resp, err := hc.Do(req)
+			if err != nil {
+				return err.Error()
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "over TLS (SNI "+secureHost+")") {
+				return fmt.Sprintf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
 			}
 			return ""
 		})
