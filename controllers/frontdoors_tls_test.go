@@ -18,6 +18,10 @@ import (
 // gets a BackendTLSPolicy for the Service port the routes use; the front
 // door is not ready until a Gateway accepts the policy too, and a refused
 // policy (a CA the Gateway cannot use) stalls with the Gateway's reason.
+//
+// It installs the Gateway API, so it must run after TestGatewayAPIFrontDoor,
+// which needs it absent at its start: this file's name sorts after
+// frontdoors_test.go, and files run in name order.
 func TestBackendTLSPolicy(t *testing.T) {
 	startManager(t)
 	ns := newNamespace(t)
@@ -60,10 +64,15 @@ spec:
 
 	// The route accepted, the policy not reported on yet: not ready.
 	actAsGatewayController(t, ns, "secure-secure-example-com", gwNS, "public", "Accepted")
-	exp := waitCondition(t, ns, "secure", v1alpha1.ConditionHTTPRouteReady, metav1.ConditionFalse, v1alpha1.ReasonAwaitingGateway)
-	if c := condition(exp, v1alpha1.ConditionHTTPRouteReady); !strings.Contains(c.Message, "BackendTLSPolicy secure") {
-		t.Errorf("HTTPRouteReady does not name the policy: %q", c.Message)
-	}
+	// (Before the route's verdict is seen the reason is AwaitingGateway
+	// too, naming the route: wait for the one naming the policy.)
+	eventually(t, 20*time.Second, func() string {
+		c := condition(getExposure(t, ns, "secure"), v1alpha1.ConditionHTTPRouteReady)
+		if c == nil || c.Status != metav1.ConditionFalse || c.Reason != v1alpha1.ReasonAwaitingGateway || !strings.Contains(c.Message, "BackendTLSPolicy secure") {
+			return fmt.Sprintf("want HTTPRouteReady False/AwaitingGateway naming BackendTLSPolicy secure, got %+v", c)
+		}
+		return ""
+	})
 
 	// Refused: the Gateway's reason, Stalled.
 	testenv.ActAsGatewayControllerOnPolicy(t, env.Client, ns, "secure", gwNS, "public", "NoValidCACertificate")
