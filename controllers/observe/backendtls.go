@@ -34,7 +34,7 @@ func backendTLSVerdict(in Input, e *v1alpha1.Exposure) (ok bool, reason, msg str
 		if a.AncestorRef.Namespace != nil {
 			gw = string(*a.AncestorRef.Namespace) + "/" + gw
 		}
-		for _, t := range []gatewayv1.PolicyConditionType{gatewayv1.PolicyConditionAccepted, gatewayv1.PolicyConditionType(gatewayv1.BackendTLSPolicyConditionResolvedRefs)} {
+		for _, t := range []gatewayv1.PolicyConditionType{gatewayv1.PolicyConditionAccepted, gatewayv1.BackendTLSPolicyConditionResolvedRefs} {
 			c := meta.FindStatusCondition(a.Conditions, string(t))
 			if c != nil && c.Status == metav1.ConditionFalse && c.ObservedGeneration >= p.Generation {
 				return false, c.Reason, withDetail(fmt.Sprintf("Gateway %s does not accept BackendTLSPolicy %s (%s %s)", gw, name, t, c.Reason), c.Message)
