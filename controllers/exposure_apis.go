@@ -18,14 +18,17 @@ import (
 // (one list request of at most one object), however many Exposures use it.
 const vanishedRecheck = 10 * time.Second
 
-// vanishedAPIs remembers optional API groups (MetalLB, Multus) whose CRDs
-// were deleted while the manager ran. The RESTMapper learns about groups
+// vanishedAPIs remembers optional kinds (MetalLB's, Multus's, the Gateway
+// API's) whose CRDs were deleted while the manager ran. They are
+// remembered per kind, not per group: the Gateway API's experimental
+// kinds (TCPRoute, ...) can go while its standard ones stay. The RESTMapper learns about groups
 // that appear, but never forgets one that disappears: without this, an
 // Exposure whose MetalLB CRDs were deleted would fail on every reconcile
 // instead of reporting MetalLBNotInstalled.
 type vanishedAPIs struct {
 	mu sync.Mutex
-	// lastCheck is, per vanished group, when it was last looked for.
+	// lastCheck is, per vanished group and kind, when it was last looked
+	// for.
 	lastCheck map[string]time.Time
 }
 
@@ -43,13 +46,13 @@ func (r *ExposureReconciler) served(ctx context.Context, gvk schema.GroupVersion
 	}
 	v := &r.vanished
 	v.mu.Lock()
-	last, gone := v.lastCheck[gvk.Group]
+	last, gone := v.lastCheck[gvk.GroupKind().String()]
 	if gone && time.Since(last) < vanishedRecheck {
 		v.mu.Unlock()
 		return false, nil
 	}
 	if gone {
-		v.lastCheck[gvk.Group] = time.Now()
+		v.lastCheck[gvk.GroupKind().String()] = time.Now()
 	}
 	v.mu.Unlock()
 	if !gone {
@@ -60,7 +63,7 @@ func (r *ExposureReconciler) served(ctx context.Context, gvk schema.GroupVersion
 		return false, err
 	}
 	v.mu.Lock()
-	delete(v.lastCheck, gvk.Group)
+	delete(v.lastCheck, gvk.GroupKind().String())
 	v.mu.Unlock()
 	log.FromContext(ctx).Info("optional API is served again", "group", gvk.Group)
 	return true, nil
@@ -82,27 +85,44 @@ func (r *ExposureReconciler) probe(ctx context.Context, gvk schema.GroupVersionK
 }
 
 // markVanished is called with an error of the reconcile: when it says that
-// a kind is not served, every optional kind the Exposure renders is probed,
-// and those gone are remembered, so the next reconcile reports them as not
-// installed. It reports whether any was.
-func (r *ExposureReconciler) markVanished(ctx context.Context, err error, desired []*unstructured.Unstructured) bool {
+// a kind is not served, every optional kind the Exposure renders, prunes
+// or cleans up in another namespace is probed, and those gone are
+// remembered, so the next reconcile reports them as not installed and
+// prune skips them. It reports whether any was.
+func (r *ExposureReconciler) markVanished(ctx context.Context, err error, desired []*unstructured.Unstructured, namespace string) bool {
 	if !notServed(err) {
 		return false
 	}
-	marked := false
+	type candidate struct {
+		gvk schema.GroupVersionKind
+		ns  string
+	}
+	var candidates []candidate
 	for _, o := range desired {
-		gvk := o.GroupVersionKind()
-		if _, optional := notInstalled[gvk.Group]; !optional {
+		candidates = append(candidates, candidate{o.GroupVersionKind(), o.GetNamespace()})
+	}
+	for _, k := range prunableKinds {
+		candidates = append(candidates, candidate{k.gvk, namespace})
+	}
+	for _, gvk := range crossNamespaceKinds {
+		candidates = append(candidates, candidate{gvk, r.renderOptions(r.policy()).MetalLBNamespace})
+	}
+	marked := false
+	probed := map[schema.GroupKind]bool{}
+	for _, c := range candidates {
+		gvk := c.gvk
+		if _, optional := notInstalled[gvk.Group]; !optional || probed[gvk.GroupKind()] {
 			continue
 		}
-		if back, perr := r.probe(ctx, gvk, o.GetNamespace()); perr != nil || back {
+		probed[gvk.GroupKind()] = true
+		if back, perr := r.probe(ctx, gvk, c.ns); perr != nil || back {
 			continue
 		}
 		r.vanished.mu.Lock()
 		if r.vanished.lastCheck == nil {
 			r.vanished.lastCheck = map[string]time.Time{}
 		}
-		r.vanished.lastCheck[gvk.Group] = time.Now()
+		r.vanished.lastCheck[gvk.GroupKind().String()] = time.Now()
 		r.vanished.mu.Unlock()
 		log.FromContext(ctx).Info("optional API is no longer served", "group", gvk.Group, "kind", gvk.Kind)
 		marked = true

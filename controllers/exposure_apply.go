@@ -27,7 +27,8 @@ import (
 // frontDoors are the kinds that open a workload to traffic. They are
 // rendered last, and are not applied while a NetworkPolicy meant to guard
 // them is blocked: a Service must never be open before its policy.
-var frontDoors = map[string]bool{"Service": true, "EndpointSlice": true, "Ingress": true, render.KindHTTPRoute: true, render.KindGRPCRoute: true, render.KindRoute: true}
+var frontDoors = map[string]bool{"Service": true, "EndpointSlice": true, "Ingress": true, render.KindHTTPRoute: true, render.KindGRPCRoute: true, render.KindRoute: true,
+	render.KindTCPRoute: true, render.KindTLSRoute: true, render.KindUDPRoute: true}
 
 // applyAll applies every desired object in order. An object that belongs to
 // someone else is skipped and reported; it does not stop the others, except
@@ -96,6 +97,10 @@ var prunableKinds = []struct {
 	{httpRouteGVK, unstructuredList(httpRouteGVK)},
 	{grpcRouteGVK, unstructuredList(grpcRouteGVK)},
 	{routeGVK, unstructuredList(routeGVK)},
+	{tcpRouteGVK, unstructuredList(tcpRouteGVK)},
+	{tlsRouteGVK, unstructuredList(tlsRouteGVK)},
+	{udpRouteGVK, unstructuredList(udpRouteGVK)},
+	{backendTLSPolicyGVK, unstructuredList(backendTLSPolicyGVK)},
 }
 
 func unstructuredList(gvk schema.GroupVersionKind) func() client.ObjectList {

@@ -128,7 +128,7 @@ type ExposureReconciler struct {
 // +kubebuilder:rbac:groups=k8s.cni.cncf.io,resources=network-attachment-definitions,verbs=get;list;watch;create;patch;delete
 // Front doors: routes are ours (written as every child is); Gateways are
 // the admin's and only read, for their addresses and listeners.
-// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes;grpcroutes,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes;grpcroutes;tcproutes;tlsroutes;udproutes;backendtlspolicies,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gateways,verbs=get;list;watch
 // +kubebuilder:rbac:groups=route.openshift.io,resources=routes,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=route.openshift.io,resources=routes/custom-host,verbs=create
@@ -164,7 +164,7 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	if desired != nil {
 		s, w, err := r.converge(ctx, exp, owner, desired)
 		if err != nil {
-			if r.markVanished(ctx, err, desired) {
+			if r.markVanished(ctx, err, desired, exp.Namespace) {
 				// An optional API's CRDs were deleted: plan again
 				// without it, which reports it as not installed.
 				return ctrl.Result{RequeueAfter: 100 * time.Millisecond}, nil

@@ -121,6 +121,9 @@ func (r *ExposureReconciler) readFrontDoors(ctx context.Context, exp *v1alpha1.E
 		if err := r.readGateways(ctx, exp, in); err != nil {
 			return err
 		}
+		if err := r.readBackendTLSPolicy(ctx, exp, in); err != nil {
+			return err
+		}
 	}
 	if ing.HasFrontDoor(v1alpha1.FrontDoorRoute) {
 		items, err := r.listOurs(ctx, exp, routeGVK)
@@ -161,16 +164,28 @@ func (r *ExposureReconciler) readGateways(ctx context.Context, exp *v1alpha1.Exp
 	if g == nil {
 		return nil
 	}
+	return r.readGatewayRefs(ctx, exp, g.ParentRefs, in)
+}
+
+// readGatewayRefs reads the Gateways of parent references into
+// in.Gateways (each once).
+func (r *ExposureReconciler) readGatewayRefs(ctx context.Context, exp *v1alpha1.Exposure, refs []v1alpha1.GatewayParentRef, in *observe.Input) error {
+	if len(refs) == 0 {
+		return nil
+	}
 	if served, err := r.served(ctx, gatewayGVK, exp.Namespace); err != nil || !served {
 		return err
 	}
 	if err := r.watchGateways(); err != nil {
 		return err
 	}
-	for _, p := range g.ParentRefs {
+	for _, p := range refs {
 		key := client.ObjectKey{Namespace: p.Namespace, Name: p.Name}
 		if key.Namespace == "" {
 			key.Namespace = exp.Namespace
+		}
+		if in.Gateways[key] != nil {
+			continue
 		}
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(gatewayGVK)
@@ -212,8 +227,8 @@ func (r *ExposureReconciler) watchGateways() error {
 	return nil
 }
 
-// exposuresOfGateway maps a Gateway to the Exposures whose HTTPRoutes name
-// it as a parent.
+// exposuresOfGateway maps a Gateway to the Exposures whose HTTPRoutes or
+// port routes name it as a parent.
 func (r *ExposureReconciler) exposuresOfGateway(ctx context.Context, gw client.Object) []reconcile.Request {
 	list := &v1alpha1.ExposureList{}
 	if err := r.Client.List(ctx, list); err != nil {
@@ -223,10 +238,7 @@ func (r *ExposureReconciler) exposuresOfGateway(ctx context.Context, gw client.O
 	var out []reconcile.Request
 	for i := range list.Items {
 		e := &list.Items[i]
-		if e.Spec.Ingress == nil || e.Spec.Ingress.Gateway == nil || !e.Spec.Ingress.HasFrontDoor(v1alpha1.FrontDoorHTTPRoute) {
-			continue
-		}
-		for _, p := range e.Spec.Ingress.Gateway.ParentRefs {
+		for _, p := range gatewayParents(e) {
 			ns := p.Namespace
 			if ns == "" {
 				ns = e.Namespace

@@ -73,6 +73,9 @@ func (r *ExposureReconciler) readLive(ctx context.Context, exp *v1alpha1.Exposur
 	if err := r.readFrontDoors(ctx, exp, &in); err != nil {
 		return in, err
 	}
+	if err := r.readPortRoutes(ctx, exp, &in); err != nil {
+		return in, err
+	}
 	if np := exp.Spec.NetworkPolicy; np != nil && np.Enabled {
 		pol := &networkingv1.NetworkPolicy{}
 		if found, err := getOptional(ctx, r.Client, key(names.NetworkPolicy(exp.Name)), pol); err != nil {

@@ -124,8 +124,12 @@ func (r *ExposureReconciler) withoutMissingAPIs(ctx context.Context, desired []*
 		}
 		if !served {
 			if stall == nil {
+				what := ni.what
+				if w, ok := notInstalledKinds[gvk.GroupKind()]; ok {
+					what = w
+				}
 				stall = &observe.Stall{Reason: ni.reason, Message: fmt.Sprintf(
-					"the spec needs %s, which is not installed in this cluster; the rest of the stack is reconciled, and this part follows once it is installed", ni.what)}
+					"the spec needs %s, which is not installed in this cluster; the rest of the stack is reconciled, and this part follows once it is installed", what)}
 			}
 			continue
 		}

@@ -307,7 +307,7 @@ func TestRBACNeverWritesGateways(t *testing.T) {
 					continue
 				}
 				switch res {
-				case "httproutes", "grpcroutes", "routes", "routes/custom-host":
+				case "httproutes", "grpcroutes", "tcproutes", "tlsroutes", "udproutes", "backendtlspolicies", "routes", "routes/custom-host":
 					routesWritten[res] = true
 				default:
 					t.Errorf("the role may %s %s: only routes are the operator's", v, res)
@@ -315,7 +315,7 @@ func TestRBACNeverWritesGateways(t *testing.T) {
 			}
 		}
 	}
-	if !routesWritten["httproutes"] || !routesWritten["routes"] {
+	if !routesWritten["httproutes"] || !routesWritten["routes"] || !routesWritten["tcproutes"] || !routesWritten["tlsroutes"] || !routesWritten["udproutes"] {
 		t.Errorf("the role must write httproutes and routes, writes %v", routesWritten)
 	}
 }

@@ -273,6 +273,7 @@ type ExternalBackend struct {
 type EndpointIP string
 
 // ServicePort is a port the Service offers.
+// +kubebuilder:validation:XValidation:rule="!has(self.gatewayRoute) || (has(self.protocol) && self.protocol == 'UDP' ? self.gatewayRoute.kind == 'UDPRoute' : ((!has(self.protocol) || self.protocol == 'TCP') && self.gatewayRoute.kind != 'UDPRoute'))",message="TCPRoute and TLSRoute publish TCP ports, UDPRoute publishes UDP ports (SCTP has no route)",messageExpression="self.gatewayRoute.kind + ' cannot publish a ' + (has(self.protocol) ? self.protocol : 'TCP') + ' port: TCPRoute and TLSRoute publish TCP ports, UDPRoute publishes UDP ports (SCTP has no route)'",fieldPath=".gatewayRoute.kind"
 type ServicePort struct {
 	// Name identifies the port: Ingress paths and the status refer to it.
 	// An IANA service name: at most 15 lower-case letters, digits and
@@ -322,6 +323,12 @@ type ServicePort struct {
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^([a-z0-9.-]+/)?[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$`
 	AppProtocol string `json:"appProtocol,omitempty"`
+
+	// GatewayRoute publishes this port through Gateway API Gateways as a
+	// TCPRoute, TLSRoute (passthrough) or UDPRoute, for traffic that is
+	// not HTTP (HTTP goes through spec.ingress). Left out, no route.
+	// +optional
+	GatewayRoute *PortRoute `json:"gatewayRoute,omitempty"`
 }
 
 // ServiceType is how the Service is reached.
@@ -512,27 +519,29 @@ type HostPort struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.rewriteTarget) || !self.rewriteTarget.matches('[$][0-9]') || (has(self.rules) && self.rules.exists(r, r.paths.exists(p, p.path.contains('('))))",message="refers to a capture group ($1...) but no path in spec.ingress.rules has one; write the path as a regular expression such as /shop(/|$)(.*)",fieldPath=".rewriteTarget"
 // +kubebuilder:validation:XValidation:rule="!has(self.rules) || self.rules.all(r, self.rules.exists_one(o, has(o.host) == has(r.host) && (!has(o.host) || o.host == r.host)))",message="each host may appear in one rule only; list its paths together",fieldPath=".rules"
 // +kubebuilder:validation:XValidation:rule="!has(self.sslRedirect) || !self.sslRedirect || has(self.tls)",message="redirecting to HTTPS needs spec.ingress.tls",fieldPath=".sslRedirect",reason="FieldValueForbidden"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || has(self.gateway)",message="spec.ingress.gateway: required with the HTTPRoute front door (gateway.parentRefs names the Gateways the routes attach to)"
-// +kubebuilder:validation:XValidation:rule="!has(self.frontDoors) || !('Ingress' in self.frontDoors && 'Route' in self.frontDoors)",message="spec.ingress.frontDoors: Ingress and Route together would give one host two Routes on OpenShift (it turns an Ingress into a Route itself); choose one"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.rateLimitRPS)",message="spec.ingress.rateLimitRPS: the Gateway API has no rate limit, so an HTTPRoute cannot carry it; rate-limit at the Gateway, or keep the Ingress front door alone"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.annotations)",message="spec.ingress.annotations: ingress-controller annotations have no Gateway API equivalent, so an HTTPRoute cannot carry them; remove them, or keep the Ingress front door alone"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.backendProtocol) || self.backendProtocol in ['HTTP', 'GRPC']",message="spec.ingress.backendProtocol: with the HTTPRoute front door the Gateway speaks HTTP (an HTTPRoute) or gRPC in clear text (a GRPCRoute) to the pods; HTTPS and GRPCS backends are not supported"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.backendProtocol) || self.backendProtocol != 'GRPC' || ((!has(self.rules) || self.rules.all(r, r.paths.all(p, p.path == '/'))) && !has(self.rewriteTarget))",message="spec.ingress.rules[].paths[].path: a gRPC backend is reached through a GRPCRoute, which routes by host only: use the path / and no rewriteTarget"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.rewriteTarget) || !self.rewriteTarget.matches('[$][0-9]')",message="spec.ingress.rewriteTarget: capture groups have no Gateway API equivalent; with an HTTPRoute use a plain prefix such as / (it replaces the matched path prefix)"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.rules) || self.rules.all(r, r.paths.all(p, has(p.pathType) ? p.pathType != 'ImplementationSpecific' : !p.path.matches('[()\\\\[\\\\]*+?|^$]')))",message="spec.ingress.rules[].paths[]: an HTTPRoute matches Prefix and Exact paths only; regular-expression and ImplementationSpecific paths are not carried over"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || (!has(self.frontDoors) || 'Ingress' in self.frontDoors) || (has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.tls)",message="spec.ingress.tls: an HTTPRoute does not terminate TLS, the Gateway listener does with the admin's certificate; remove tls, or keep an Ingress front door that uses it"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || (!has(self.frontDoors) || 'Ingress' in self.frontDoors) || (has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.sslRedirect)",message="spec.ingress.sslRedirect: redirecting to HTTPS is the Gateway listener's job with an HTTPRoute; remove sslRedirect, or keep an Ingress front door that uses it"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.rateLimitRPS)",message="spec.ingress.rateLimitRPS: not carried over to an OpenShift Route (its router counts connections, not requests per second); remove it or use the Ingress front door"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.annotations)",message="spec.ingress.annotations: ingress-controller annotations are not carried over to an OpenShift Route; remove them or use the Ingress front door"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.backendProtocol) || self.backendProtocol in ['HTTP', 'HTTPS']",message="spec.ingress.backendProtocol: an OpenShift Route front door carries HTTP and HTTPS backends only"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.rewriteTarget) || !self.rewriteTarget.matches('[$][0-9]')",message="spec.ingress.rewriteTarget: capture groups are not carried over to an OpenShift Route; use a plain path such as /"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.rules) || self.rules.all(r, r.paths.all(p, (!has(p.pathType) || p.pathType == 'Prefix') && !p.path.matches('[()\\\\[\\\\]*+?|^$]')))",message="spec.ingress.rules[].paths[]: an OpenShift Route matches path prefixes only; Exact, ImplementationSpecific and regular-expression paths are not carried over"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.rules) || self.rules.all(r, !has(r.host) || !r.host.startsWith('*.'))",message="spec.ingress.rules[].host: wildcard hosts are not carried over to an OpenShift Route (the router admits them only by its own wildcard policy); list the hosts"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.tls) || !has(self.tls.certManager)",message="spec.ingress.tls.certManager: cert-manager does not issue into OpenShift Routes by itself; use secretName or selfSigned with the Route front door"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.route) || !has(self.route.termination) || self.route.termination != 'passthrough' || !has(self.tls)",message="spec.ingress.route.termination: passthrough sends TLS to the pods, which hold the certificate; remove spec.ingress.tls"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.route) || !has(self.route.termination) || self.route.termination == 'passthrough' || has(self.tls)",message="spec.ingress.route.termination: edge and reencrypt need spec.ingress.tls (the certificate the router serves)"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.route) || !has(self.route.termination) || self.route.termination != 'passthrough' || !has(self.rules) || self.rules.all(r, r.paths.all(p, p.path == '/'))",message="spec.ingress.rules[].paths[].path: a passthrough Route cannot look into the request, so its only path is /"
-// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.route) || !has(self.route.termination) || self.route.termination != 'passthrough' || !has(self.rewriteTarget)",message="spec.ingress.rewriteTarget: a passthrough Route cannot rewrite what it cannot read; remove rewriteTarget"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || has(self.gateway)",message="required with the HTTPRoute front door (gateway.parentRefs names the Gateways the routes attach to)",fieldPath=".gateway",reason="FieldValueRequired"
+// +kubebuilder:validation:XValidation:rule="!has(self.frontDoors) || !('Ingress' in self.frontDoors && 'Route' in self.frontDoors)",message="Ingress and Route together would give one host two Routes on OpenShift (it turns an Ingress into a Route itself); choose one",fieldPath=".frontDoors"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.rateLimitRPS)",message="the Gateway API has no rate limit, so an HTTPRoute cannot carry it; rate-limit at the Gateway, or keep the Ingress front door alone",fieldPath=".rateLimitRPS",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.annotations)",message="ingress-controller annotations have no Gateway API equivalent, so an HTTPRoute cannot carry them; remove them, or keep the Ingress front door alone",fieldPath=".annotations",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.backendProtocol) || self.backendProtocol in ['HTTP', 'GRPC'] || has(self.backendTLS)",message="required with the HTTPRoute front door and an HTTPS or GRPCS backend: the Gateway checks the pods' certificate against backendTLS.hostname (a BackendTLSPolicy)",fieldPath=".backendTLS",reason="FieldValueRequired"
+// +kubebuilder:validation:XValidation:rule="!has(self.backendTLS) || (has(self.backendProtocol) && self.backendProtocol in ['HTTPS', 'GRPCS'])",message="only with backendProtocol HTTPS or GRPCS (TLS to the pods)",fieldPath=".backendTLS",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.backendProtocol) || !(self.backendProtocol in ['GRPC', 'GRPCS']) || !has(self.rules) || self.rules.all(r, r.paths.all(p, p.path == '/'))",message="a gRPC backend is reached through a GRPCRoute, which routes by host only: every paths[].path must be /",fieldPath=".rules"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.backendProtocol) || !(self.backendProtocol in ['GRPC', 'GRPCS']) || !has(self.rewriteTarget)",message="a gRPC backend is reached through a GRPCRoute, which does not rewrite paths; remove rewriteTarget",fieldPath=".rewriteTarget",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.rewriteTarget) || !self.rewriteTarget.matches('[$][0-9]')",message="capture groups have no Gateway API equivalent; with an HTTPRoute use a plain prefix such as / (it replaces the matched path prefix)",fieldPath=".rewriteTarget"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || !has(self.rules) || self.rules.all(r, r.paths.all(p, has(p.pathType) ? p.pathType != 'ImplementationSpecific' : !p.path.matches('[()\\\\[\\\\]*+?|^$]')))",message="an HTTPRoute matches Prefix and Exact paths only; regular-expression and ImplementationSpecific paths[] are not carried over",fieldPath=".rules"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || (!has(self.frontDoors) || 'Ingress' in self.frontDoors) || (has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.tls)",message="an HTTPRoute does not terminate TLS, the Gateway listener does with the admin's certificate; remove tls, or keep an Ingress front door that uses it",fieldPath=".tls",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'HTTPRoute' in self.frontDoors) || (!has(self.frontDoors) || 'Ingress' in self.frontDoors) || (has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.sslRedirect)",message="redirecting to HTTPS is the Gateway listener's job with an HTTPRoute; remove sslRedirect, or keep an Ingress front door that uses it",fieldPath=".sslRedirect",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.rateLimitRPS)",message="not carried over to an OpenShift Route (its router counts connections, not requests per second); remove it or use the Ingress front door",fieldPath=".rateLimitRPS",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.annotations)",message="ingress-controller annotations are not carried over to an OpenShift Route; remove them or use the Ingress front door",fieldPath=".annotations",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.backendProtocol) || self.backendProtocol in ['HTTP', 'HTTPS']",message="an OpenShift Route front door carries HTTP and HTTPS backends only",fieldPath=".backendProtocol"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.rewriteTarget) || !self.rewriteTarget.matches('[$][0-9]')",message="capture groups are not carried over to an OpenShift Route; use a plain path such as /",fieldPath=".rewriteTarget"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.rules) || self.rules.all(r, r.paths.all(p, (!has(p.pathType) || p.pathType == 'Prefix') && !p.path.matches('[()\\\\[\\\\]*+?|^$]')))",message="an OpenShift Route matches path prefixes only; Exact, ImplementationSpecific and regular-expression paths[] are not carried over",fieldPath=".rules"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.rules) || self.rules.all(r, !has(r.host) || !r.host.startsWith('*.'))",message="wildcard hosts are not carried over to an OpenShift Route (the router admits them only by its own wildcard policy); list the hosts",fieldPath=".rules"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.tls) || !has(self.tls.certManager)",message="cert-manager does not issue into OpenShift Routes by itself; use secretName or selfSigned with the Route front door",fieldPath=".tls.certManager",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.route) || !has(self.route.termination) || self.route.termination != 'passthrough' || !has(self.tls)",message="a passthrough Route (route.termination) sends TLS to the pods, which hold the certificate; remove tls",fieldPath=".tls",reason="FieldValueForbidden"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.route) || !has(self.route.termination) || self.route.termination == 'passthrough' || has(self.tls)",message="required by route.termination edge and reencrypt (the certificate the router serves)",fieldPath=".tls",reason="FieldValueRequired"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.route) || !has(self.route.termination) || self.route.termination != 'passthrough' || !has(self.rules) || self.rules.all(r, r.paths.all(p, p.path == '/'))",message="a passthrough Route cannot look into the request, so every paths[].path must be /",fieldPath=".rules"
+// +kubebuilder:validation:XValidation:rule="!(has(self.frontDoors) && 'Route' in self.frontDoors) || !has(self.route) || !has(self.route.termination) || self.route.termination != 'passthrough' || !has(self.rewriteTarget)",message="a passthrough Route cannot rewrite what it cannot read; remove rewriteTarget",fieldPath=".rewriteTarget",reason="FieldValueForbidden"
 type IngressOptions struct {
 	// ClassName is the IngressClass to use. Left out, the cluster's default
 	// IngressClass applies (ingressClassName is then not written).
@@ -613,6 +622,13 @@ type IngressOptions struct {
 	// door (it may be set before Route is listed).
 	// +optional
 	Route *RouteOptions `json:"route,omitempty"`
+
+	// BackendTLS is how a Gateway checks the pods' certificate when it
+	// speaks TLS to them (backendProtocol HTTPS or GRPCS): the operator
+	// writes a BackendTLSPolicy for the Service. Required with those and
+	// the HTTPRoute front door, only used by it.
+	// +optional
+	BackendTLS *BackendTLS `json:"backendTLS,omitempty"`
 }
 
 // HasFrontDoor reports whether the routes are published as this kind
@@ -936,7 +952,7 @@ type PatchTarget struct {
 }
 
 // AddressType says how a client uses an address.
-// +kubebuilder:validation:Enum=ClusterIP;DNS;NodePort;LoadBalancer;Ingress;HTTPRoute;Route;ExternalName;External;SecondaryNetwork;Pod
+// +kubebuilder:validation:Enum=ClusterIP;DNS;NodePort;LoadBalancer;Ingress;HTTPRoute;TCPRoute;TLSRoute;UDPRoute;Route;ExternalName;External;SecondaryNetwork;Pod
 type AddressType string
 
 // Address types.
@@ -956,7 +972,8 @@ const (
 // ExposureAddress is one way in, as a client would use it.
 type ExposureAddress struct {
 	// Type is how the address is reached: ClusterIP, DNS, NodePort,
-	// LoadBalancer, Ingress, HTTPRoute (through a Gateway), Route
+	// LoadBalancer, Ingress, HTTPRoute (through a Gateway), TCPRoute,
+	// TLSRoute or UDPRoute (a port through a Gateway listener), Route
 	// (through an OpenShift router), ExternalName (the DNS name the Service aliases),
 	// External (a backend address outside the cluster) or SecondaryNetwork.
 	Type AddressType `json:"type"`

@@ -82,3 +82,31 @@ type RouteOptions struct {
 	// +optional
 	Termination RouteTermination `json:"termination,omitempty"`
 }
+
+// BackendTLS is what a Gateway needs to speak TLS to the pods: the name
+// their certificate is for, and who signed it. Rendered as a Gateway API
+// BackendTLSPolicy (gateway.networking.k8s.io/v1) for the Service ports
+// the routes use.
+type BackendTLS struct {
+	// Hostname is the name the Gateway sends as SNI and checks the pods'
+	// certificate against. A DNS name, no wildcard.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Hostname string `json:"hostname"`
+
+	// CAConfigMap names a ConfigMap in the Exposure's namespace whose key
+	// ca.crt holds the PEM certificates that sign the pods' certificate.
+	// Left out, the Gateway trusts its system certificate authorities.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	CAConfigMap string `json:"caConfigMap,omitempty"`
+}
+
+// ReasonBackendTLSPolicyMissing: spec.ingress.backendTLS asks for a
+// BackendTLSPolicy that does not exist (yet) (HTTPRouteReady=False). A
+// Gateway that has not reported on it gives AwaitingGateway; one that
+// refuses it (NoValidCACertificate, InvalidCACertificateRef, ...) gives
+// its own reason.
+const ReasonBackendTLSPolicyMissing = "BackendTLSPolicyMissing"

@@ -40,3 +40,8 @@ func shortHash(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])[:10]
 }
+
+// PortRoute is the name of the TCPRoute, TLSRoute or UDPRoute publishing
+// one Service port: <exposure>-<port name> (at most 63+1+15 characters,
+// well inside the subdomain limit).
+func PortRoute(exposure, port string) string { return exposure + "-" + port }

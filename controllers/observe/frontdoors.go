@@ -59,14 +59,15 @@ func FrontDoorRefusal(res Result) *Stall {
 	waiting := map[string]bool{
 		v1alpha1.ReasonHTTPRouteMissing: true, v1alpha1.ReasonAwaitingGateway: true,
 		v1alpha1.ReasonRouteMissing: true, v1alpha1.ReasonAwaitingRouter: true,
+		v1alpha1.ReasonPortRouteMissing: true, v1alpha1.ReasonBackendTLSPolicyMissing: true,
+	}
+	fields := map[string]string{
+		v1alpha1.ConditionHTTPRouteReady:  "spec.ingress.gateway.parentRefs",
+		v1alpha1.ConditionRouteReady:      "spec.ingress.rules[].host",
+		v1alpha1.ConditionPortRoutesReady: "spec.ports[].gatewayRoute.parentRefs",
 	}
 	for _, p := range res.Parts {
-		if (p.Type == v1alpha1.ConditionHTTPRouteReady || p.Type == v1alpha1.ConditionRouteReady) &&
-			p.Status == metav1.ConditionFalse && !waiting[p.Reason] {
-			field := "spec.ingress.gateway.parentRefs"
-			if p.Type == v1alpha1.ConditionRouteReady {
-				field = "spec.ingress.rules[].host"
-			}
+		if field, door := fields[p.Type]; door && p.Status == metav1.ConditionFalse && !waiting[p.Reason] {
 			return &Stall{Reason: p.Reason, Message: field + ": " + p.Message}
 		}
 	}
@@ -141,13 +142,32 @@ func withDetail(msg, detail string) string {
 	return msg + ": " + detail
 }
 
-// GatewayRouteFromUnstructured reads a live HTTPRoute, or a GRPCRoute as
-// the HTTPRoute-shaped view observe works on: the same metadata, parent
-// references, hostnames and status (every route kind shares them), and no
-// rules (gRPC has no paths).
+// GatewayRouteFromUnstructured reads a live HTTPRoute, or a GRPCRoute,
+// TCPRoute, TLSRoute or UDPRoute as the HTTPRoute-shaped view observe
+// works on: the same metadata, parent references, hostnames and status
+// (every route kind shares them), and no rules (only HTTP has paths).
 func GatewayRouteFromUnstructured(u unstructured.Unstructured) (gatewayv1.HTTPRoute, error) {
 	var hr gatewayv1.HTTPRoute
-	if u.GetKind() != render.KindGRPCRoute {
+	switch u.GetKind() {
+	case render.KindTCPRoute, render.KindTLSRoute, render.KindUDPRoute:
+		var r struct {
+			metav1.TypeMeta   `json:",inline"`
+			metav1.ObjectMeta `json:"metadata"`
+			Spec              struct {
+				gatewayv1.CommonRouteSpec `json:",inline"`
+				Hostnames                 []gatewayv1.Hostname `json:"hostnames,omitempty"`
+			} `json:"spec"`
+			Status gatewayv1.RouteStatus `json:"status"`
+		}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &r); err != nil {
+			return hr, fmt.Errorf("reading %s %s: %w", u.GetKind(), u.GetName(), err)
+		}
+		hr.TypeMeta, hr.ObjectMeta = r.TypeMeta, r.ObjectMeta
+		hr.Spec.CommonRouteSpec, hr.Spec.Hostnames = r.Spec.CommonRouteSpec, r.Spec.Hostnames
+		hr.Status.RouteStatus = r.Status
+		return hr, nil
+	case render.KindGRPCRoute:
+	default:
 		err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &hr)
 		return hr, err
 	}
@@ -199,7 +219,11 @@ func httpRoutePart(in Input, e *v1alpha1.Exposure) metav1.Condition {
 			}
 		}
 	}
-	return cond(t, true, v1alpha1.ReasonAccepted, "accepted by Gateway "+strings.Join(gateways, ", "))
+	ok, reason, msg := backendTLSVerdict(in, e)
+	if !ok {
+		return cond(t, false, reason, msg)
+	}
+	return cond(t, true, v1alpha1.ReasonAccepted, withDetail("accepted by Gateway "+strings.Join(gateways, ", "), msg))
 }
 
 // httpRoutes reports one URL per host of each HTTPRoute, through each

@@ -61,9 +61,17 @@ type Input struct {
 	// HTTPRoutes are the live HTTPRoutes of the Exposure (HTTPRoute front
 	// door only).
 	HTTPRoutes []gatewayv1.HTTPRoute
-	// Gateways are the live Gateways named in spec.ingress.gateway, by
-	// namespace and name (read for their addresses and listeners).
+	// Gateways are the live Gateways named in spec.ingress.gateway and
+	// spec.ports[].gatewayRoute, by namespace and name (read for their
+	// addresses and listeners).
 	Gateways map[types.NamespacedName]*gatewayv1.Gateway
+	// BackendTLSPolicy is the live BackendTLSPolicy of
+	// spec.ingress.backendTLS; nil if absent or not wanted.
+	BackendTLSPolicy *gatewayv1.BackendTLSPolicy
+	// PortRoutes are the live TCPRoutes, TLSRoutes and UDPRoutes of the
+	// Exposure (spec.ports[].gatewayRoute), as the HTTPRoute-shaped view
+	// of GatewayRouteFromUnstructured, with their Kind set.
+	PortRoutes []gatewayv1.HTTPRoute
 	// Routes are the live OpenShift Routes of the Exposure (Route front
 	// door only), as read: the manager does not import their Go types.
 	Routes []unstructured.Unstructured
@@ -130,6 +138,7 @@ func Observe(in Input) Result {
 	addrs.ingress(in.Ingress)
 	addrs.httpRoutes(in, e)
 	addrs.routes(in, e)
+	addrs.portRoutes(in, e)
 	addrs.externalName(in.Service)
 	addrs.external(e, in.Service)
 	r.Addresses = addrs.sorted()
@@ -178,6 +187,9 @@ var typeOrder = map[v1alpha1.AddressType]int{
 	v1alpha1.AddressIngress:          4,
 	v1alpha1.AddressHTTPRoute:        4,
 	v1alpha1.AddressRoute:            4,
+	v1alpha1.AddressTCPRoute:         4,
+	v1alpha1.AddressTLSRoute:         4,
+	v1alpha1.AddressUDPRoute:         4,
 	v1alpha1.AddressExternalName:     5,
 	v1alpha1.AddressExternal:         6,
 	v1alpha1.AddressSecondaryNetwork: 7,
@@ -642,6 +654,7 @@ func parts(in Input, e *v1alpha1.Exposure, st v1alpha1.ServiceType) []metav1.Con
 	if e.Spec.Ingress != nil {
 		out = append(out, frontDoorParts(in, e)...)
 	}
+	out = append(out, portRouteParts(in, e)...)
 	if np := e.Spec.NetworkPolicy; np != nil && np.Enabled && e.Spec.External == nil {
 		out = append(out, networkPolicyPart(in.NetworkPolicy))
 	}
@@ -974,6 +987,8 @@ func resources(desired []v1alpha1.ResourceStatus, ps []metav1.Condition) []v1alp
 			r.Ready = partTrue(v1alpha1.ConditionHTTPRouteReady)
 		case "Route":
 			r.Ready = partTrue(v1alpha1.ConditionRouteReady)
+		case string(v1alpha1.PortRouteTCP), string(v1alpha1.PortRouteTLS), string(v1alpha1.PortRouteUDP):
+			r.Ready = partTrue(v1alpha1.ConditionPortRoutesReady)
 		default:
 			r.Ready = true
 		}

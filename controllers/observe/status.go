@@ -31,6 +31,7 @@ var conditionOrder = []string{
 	v1alpha1.ConditionAddressesAssigned,
 	v1alpha1.ConditionIngressReady,
 	v1alpha1.ConditionHTTPRouteReady,
+	v1alpha1.ConditionPortRoutesReady,
 	v1alpha1.ConditionRouteReady,
 	v1alpha1.ConditionNetworkPolicyReady,
 	v1alpha1.ConditionSecondaryNetworksReady,

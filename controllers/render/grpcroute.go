@@ -12,10 +12,12 @@ import (
 const KindGRPCRoute = "GRPCRoute"
 
 // usesGRPCRoutes reports whether the HTTPRoute front door is rendered as
-// GRPCRoutes: with backendProtocol GRPC, the Gateway must speak HTTP/2
-// to the pods, which a GRPCRoute says and an HTTPRoute cannot.
+// GRPCRoutes: with backendProtocol GRPC or GRPCS, the Gateway must speak
+// HTTP/2 to the pods, which a GRPCRoute says and an HTTPRoute cannot
+// (GRPCS adds TLS, through the BackendTLSPolicy).
 func usesGRPCRoutes(exp *v1alpha1.Exposure) bool {
-	return exp.Spec.Ingress.BackendProtocol == "GRPC"
+	p := exp.Spec.Ingress.BackendProtocol
+	return p == "GRPC" || p == "GRPCS"
 }
 
 // grpcRoutes renders one GRPCRoute per host, like httpRoutes: every

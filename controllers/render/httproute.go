@@ -70,8 +70,13 @@ func parentRefs(exp *v1alpha1.Exposure) []*gatewayv1ac.ParentReferenceApplyConfi
 	if g == nil {
 		return nil
 	}
-	out := make([]*gatewayv1ac.ParentReferenceApplyConfiguration, 0, len(g.ParentRefs))
-	for _, p := range g.ParentRefs {
+	return gatewayParentRefs(g.ParentRefs)
+}
+
+// gatewayParentRefs are a route's parent references to Gateways.
+func gatewayParentRefs(refs []v1alpha1.GatewayParentRef) []*gatewayv1ac.ParentReferenceApplyConfiguration {
+	out := make([]*gatewayv1ac.ParentReferenceApplyConfiguration, 0, len(refs))
+	for _, p := range refs {
 		ref := gatewayv1ac.ParentReference().
 			WithGroup(GatewayAPIGroup).
 			WithKind(KindGateway).

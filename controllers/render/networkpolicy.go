@@ -115,8 +115,17 @@ func networkPolicyRules(exp *v1alpha1.Exposure, opts Options) []*networkingv1ac.
 		// an Exposure moves off its Ingress, prune keeps the Ingress until
 		// the new front door serves, and it must keep working until then.
 		if exp.Spec.Ingress.HasFrontDoor(v1alpha1.FrontDoorHTTPRoute) {
-			add(ingressPolicyPorts(exp), gatewayPeers(exp, opts)...)
+			var parents []v1alpha1.GatewayParentRef
+			if g := exp.Spec.Ingress.Gateway; g != nil {
+				parents = g.ParentRefs
+			}
+			add(ingressPolicyPorts(exp), gatewayPeers(exp, parents, opts)...)
 		}
+	}
+	// 2b. A port published by a TCPRoute, TLSRoute or UDPRoute is reached
+	// from the Gateway data planes too, on that port.
+	if parents := portRouteParents(exp); len(parents) > 0 {
+		add(portRoutePolicyPorts(exp), gatewayPeers(exp, parents, opts)...)
 	}
 
 	// 3. Traffic through a node port or the load balancer comes from outside
@@ -236,6 +245,18 @@ func ingressPolicyPorts(exp *v1alpha1.Exposure) []policyPort {
 	return s.ports
 }
 
+// portRoutePolicyPorts are the target ports of the Service ports a port
+// route publishes, in spec.ports order.
+func portRoutePolicyPorts(exp *v1alpha1.Exposure) []policyPort {
+	var s portSet
+	for _, p := range exp.Spec.Ports {
+		if p.GatewayRoute != nil {
+			s.add(servicePolicyPort(exp, p))
+		}
+	}
+	return s.ports
+}
+
 // hostPortPolicyPorts are the container ports that host ports map, by
 // name, in spec.workload.ports order.
 func hostPortPolicyPorts(exp *v1alpha1.Exposure) []policyPort {
@@ -259,7 +280,7 @@ func hostPortPolicyPorts(exp *v1alpha1.Exposure) []policyPort {
 // gatewayPeers are the namespaces Gateway data planes run in: the
 // configured ones, and those of the Gateways the routes attach to (Istio,
 // Kong and others run a Gateway's proxies beside it).
-func gatewayPeers(exp *v1alpha1.Exposure, opts Options) []*networkingv1ac.NetworkPolicyPeerApplyConfiguration {
+func gatewayPeers(exp *v1alpha1.Exposure, parents []v1alpha1.GatewayParentRef, opts Options) []*networkingv1ac.NetworkPolicyPeerApplyConfiguration {
 	sel := opts.GatewayNamespaces
 	if sel == nil {
 		sel = DefaultOptions().GatewayNamespaces
@@ -269,16 +290,14 @@ func gatewayPeers(exp *v1alpha1.Exposure, opts Options) []*networkingv1ac.Networ
 	}
 	var nss []string
 	seen := map[string]bool{}
-	if g := exp.Spec.Ingress.Gateway; g != nil {
-		for _, p := range g.ParentRefs {
-			ns := p.Namespace
-			if ns == "" {
-				ns = exp.Namespace
-			}
-			if !seen[ns] {
-				seen[ns] = true
-				nss = append(nss, ns)
-			}
+	for _, p := range parents {
+		ns := p.Namespace
+		if ns == "" {
+			ns = exp.Namespace
+		}
+		if !seen[ns] {
+			seen[ns] = true
+			nss = append(nss, ns)
 		}
 	}
 	if len(nss) > 0 {

@@ -85,10 +85,14 @@ func Render(exp *v1alpha1.Exposure, opts Options) ([]*unstructured.Unstructured,
 	for _, s := range endpointSlices(exp, opts) {
 		acs = append(acs, s)
 	}
+	acs = append(acs, portRoutes(exp, opts)...)
 	if rt := ResolveRouting(exp); rt != nil {
 		in := exp.Spec.Ingress
 		if in.HasFrontDoor(v1alpha1.FrontDoorIngress) {
 			acs = append(acs, ingress(exp, rt, opts))
+		}
+		if p := backendTLSPolicy(exp, rt, opts); p != nil {
+			acs = append(acs, p)
 		}
 		if in.HasFrontDoor(v1alpha1.FrontDoorHTTPRoute) && usesGRPCRoutes(exp) {
 			for _, r := range grpcRoutes(exp, rt, opts) {
@@ -139,9 +143,13 @@ var kindOrder = map[string]int{
 	"Service":                     6,
 	"EndpointSlice":               7,
 	"Ingress":                     8,
+	"BackendTLSPolicy":            8,
 	"HTTPRoute":                   9,
 	"GRPCRoute":                   9,
 	"Route":                       9,
+	"TCPRoute":                    9,
+	"TLSRoute":                    9,
+	"UDPRoute":                    9,
 }
 
 // SortObjects orders objects by kind (kindOrder), namespace and name.

@@ -54,6 +54,9 @@ type Cluster struct {
 	Kubeconfig string
 	// TraefikHTTP is Traefik's loopback web entrypoint (host:port).
 	TraefikHTTP string
+	// GatewayTCP is where the Gateway's TCP listener (GatewayListenerTCP)
+	// listens: the same address, Traefik's "gatewaytcp" entrypoint.
+	GatewayTCP string
 	// GatewayHTTP is where the Gateway GatewayNamespace/GatewayName
 	// listens: its MetalLB address and its listeners' port (Traefik's
 	// "gateway" entrypoint, which serves Ingresses too).

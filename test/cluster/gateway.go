@@ -3,6 +3,8 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -33,7 +35,21 @@ const (
 	// elsewhere is refused (NotAllowedByListeners).
 	GatewayListenerSameNamespace = "same-namespace"
 	RestrictedHostname           = "restricted.e2e.example"
+	// GatewayListenerTCP is the Gateway's TCP listener (every namespace's
+	// TCPRoutes), on Traefik's "gatewaytcp" entrypoint (GatewayTCP).
+	GatewayListenerTCP = "tcp"
 )
+
+// experimentalRouteCRDs are the Gateway API kinds of the experimental
+// channel the local cluster serves beside the standard ones: Traefik reads
+// TCPRoute and TLSRoute (v1alpha2) with its experimental channel on; it
+// has no UDPRoute, which is served so that the operator's UDPRoutes exist
+// and are reported as refused.
+var experimentalRouteCRDs = []string{
+	"gateway.networking.k8s.io_tcproutes.yaml",
+	"gateway.networking.k8s.io_tlsroutes.yaml",
+	"gateway.networking.k8s.io_udproutes.yaml",
+}
 
 // prepareGateway installs the Gateway API CRDs (standard channel, from the
 // gateway-api module in the module cache; Traefik waits for them at
@@ -43,6 +59,15 @@ func (c *Cluster) prepareGateway(ctx context.Context) ([]string, error) {
 	paths, err := testenv.GatewayAPICRDPaths("standard")
 	if err != nil {
 		return nil, fmt.Errorf("reading the Gateway API CRDs: %w", err)
+	}
+	experimental, err := testenv.GatewayAPICRDPaths("experimental")
+	if err != nil {
+		return nil, fmt.Errorf("reading the Gateway API's experimental CRDs: %w", err)
+	}
+	for _, p := range experimental {
+		if slices.Contains(experimentalRouteCRDs, filepath.Base(p)) {
+			paths = append(paths, p)
+		}
 	}
 	if err := testenv.InstallCRDs(c.Config, paths...); err != nil {
 		return nil, fmt.Errorf("installing the Gateway API CRDs: %w", err)
@@ -68,6 +93,11 @@ func (c *Cluster) prepareGateway(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	c.GatewayHTTP = ip + ":" + strconv.Itoa(port)
+	tcpPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	c.GatewayTCP = ip + ":" + strconv.Itoa(tcpPort)
 
 	if err := c.ensureNamespace(ctx, GatewayNamespace); err != nil {
 		return nil, err
@@ -90,7 +120,9 @@ func (c *Cluster) prepareGateway(ctx context.Context) ([]string, error) {
 		"metadata": map[string]any{"namespace": GatewayNamespace, "name": GatewayName},
 		"spec": map[string]any{
 			"gatewayClassName": GatewayClassName,
-			"listeners":        []any{listener(GatewayListenerAll, "All"), listener(GatewayListenerSameNamespace, "Same")},
+			"listeners": []any{listener(GatewayListenerAll, "All"), listener(GatewayListenerSameNamespace, "Same"),
+				map[string]any{"name": GatewayListenerTCP, "protocol": "TCP", "port": int64(tcpPort),
+					"allowedRoutes": map[string]any{"namespaces": map[string]any{"from": "All"}}}},
 		},
 	}}
 	for _, o := range []client.Object{class, gw} {
@@ -100,7 +132,9 @@ func (c *Cluster) prepareGateway(ctx context.Context) ([]string, error) {
 	}
 	return []string{
 		"--providers.kubernetesgateway=true",
+		"--providers.kubernetesgateway.experimentalchannel=true",
 		"--providers.kubernetesgateway.statusaddress.ip=" + ip,
 		"--entrypoints.gateway.address=" + c.GatewayHTTP,
+		"--entrypoints.gatewaytcp.address=" + c.GatewayTCP,
 	}, nil
 }

@@ -120,7 +120,8 @@ func LoadSamples(root string) ([]Sample, error) {
 
 // PrepareSamples creates, in namespace ns, what the samples' tenant takes
 // for granted: running pods for a selector backend, the TLS Secret an
-// Ingress names. Existing objects are left alone.
+// Ingress names, the CA ConfigMap a backendTLS names. Existing objects are
+// left alone.
 func PrepareSamples(ctx context.Context, c client.Client, ns string, samples []Sample) error {
 	for _, s := range samples {
 		exp := &v1alpha1.Exposure{}
@@ -182,6 +183,16 @@ func prerequisites(ns string, exp *v1alpha1.Exposure) ([]client.Object, error) {
 		}
 		out = append(out, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: in.TLS.SecretName}, Type: corev1.SecretTypeTLS,
 			Data: map[string][]byte{corev1.TLSCertKey: cert, corev1.TLSPrivateKeyKey: key}})
+	}
+	if in := exp.Spec.Ingress; in != nil && in.BackendTLS != nil && in.BackendTLS.CAConfigMap != "" {
+		// The CA bundle a Gateway checks the pods' certificate against
+		// (a self-signed certificate for the hostname is its own CA).
+		cert, _, err := selfsigned.Generate([]string{in.BackendTLS.Hostname}, time.Now(), 365*24*time.Hour)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: in.BackendTLS.CAConfigMap},
+			Data: map[string]string{"ca.crt": string(cert)}})
 	}
 	return out, nil
 }

@@ -40,6 +40,10 @@ func run(m *testing.M) int {
 		serveBackend(addr) // re-executed inside the backend's network namespace
 		return 0
 	}
+	if spec := os.Getenv(l4BackendEnv); spec != "" {
+		serveL4Backend(spec) // re-executed inside the L4 backend's network namespace
+		return 0
+	}
 	ctx := context.Background()
 	logs := io.Discard
 	if os.Getenv("E2E_LOGS") != "" {

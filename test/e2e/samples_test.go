@@ -138,6 +138,8 @@ func checkAddresses(t *testing.T, exp *v1alpha1.Exposure) {
 			}
 		case v1alpha1.AddressHTTPRoute:
 			checkGatewayAddress(t, exp, a)
+		case v1alpha1.AddressTCPRoute, v1alpha1.AddressTLSRoute, v1alpha1.AddressUDPRoute:
+			checkPortRouteAddress(t, exp, a)
 		case v1alpha1.AddressSecondaryNetwork:
 			pod := &corev1.Pod{}
 			if err := k8s.Get(ctx, client.ObjectKey{Namespace: exp.Namespace, Name: a.Pod}, pod); err != nil || pod.Status.Phase != corev1.PodRunning {
@@ -166,6 +168,11 @@ func checkAddresses(t *testing.T, exp *v1alpha1.Exposure) {
 	}
 	if len(exp.Spec.SecondaryNetworks) > 0 {
 		want = append(want, v1alpha1.AddressSecondaryNetwork)
+	}
+	for _, p := range exp.Spec.Ports {
+		if p.GatewayRoute != nil {
+			want = append(want, v1alpha1.AddressType(p.GatewayRoute.Kind))
+		}
 	}
 	for _, w := range want {
 		if !seen[w] {
@@ -283,14 +290,25 @@ func frontDoorUnavailable(exp *v1alpha1.Exposure) string {
 	if in.HasFrontDoor(v1alpha1.FrontDoorRoute) && !testenv.HasResource(cfg, schema.GroupVersionResource{Group: "route.openshift.io", Version: "v1", Resource: "routes"}) {
 		return "this cluster serves no route.openshift.io/v1 Routes (not OpenShift)"
 	}
+	var parents []v1alpha1.GatewayParentRef
 	if in.HasFrontDoor(v1alpha1.FrontDoorHTTPRoute) && in.Gateway != nil {
-		for _, p := range in.Gateway.ParentRefs {
-			gw := &unstructured.Unstructured{}
-			gw.SetAPIVersion("gateway.networking.k8s.io/v1")
-			gw.SetKind("Gateway")
-			if err := k8s.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: p.Name}, gw); err != nil {
-				return fmt.Sprintf("this cluster has no Gateway %s/%s for the sample's HTTPRoute: %v", p.Namespace, p.Name, err)
+		parents = append(parents, in.Gateway.ParentRefs...)
+	}
+	for _, p := range exp.Spec.Ports {
+		if r := p.GatewayRoute; r != nil {
+			res := strings.ToLower(string(r.Kind)) + "s"
+			if !testenv.HasResource(cfg, schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1alpha2", Resource: res}) {
+				return "this cluster serves no gateway.networking.k8s.io/v1alpha2 " + res + " (the Gateway API's experimental channel)"
 			}
+			parents = append(parents, r.ParentRefs...)
+		}
+	}
+	for _, p := range parents {
+		gw := &unstructured.Unstructured{}
+		gw.SetAPIVersion("gateway.networking.k8s.io/v1")
+		gw.SetKind("Gateway")
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: p.Name}, gw); err != nil {
+			return fmt.Sprintf("this cluster has no Gateway %s/%s for the sample's routes: %v", p.Namespace, p.Name, err)
 		}
 	}
 	return ""
@@ -320,4 +338,42 @@ func checkGatewayAddress(t *testing.T, exp *v1alpha1.Exposure, a v1alpha1.Exposu
 		}
 	}
 	t.Errorf("HTTPRoute address %+v is not one a parent Gateway published", a)
+}
+
+// checkPortRouteAddress checks a TCPRoute, TLSRoute or UDPRoute address
+// against the Gateways its port's route attaches to: an address one of
+// them published, on the port of one of its listeners.
+func checkPortRouteAddress(t *testing.T, exp *v1alpha1.Exposure, a v1alpha1.ExposureAddress) {
+	t.Helper()
+	for _, p := range exp.Spec.Ports {
+		if p.Name != a.PortName || p.GatewayRoute == nil {
+			continue
+		}
+		for _, ref := range p.GatewayRoute.ParentRefs {
+			ns := ref.Namespace
+			if ns == "" {
+				ns = exp.Namespace
+			}
+			gw := &unstructured.Unstructured{}
+			gw.SetAPIVersion("gateway.networking.k8s.io/v1")
+			gw.SetKind("Gateway")
+			if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.Name}, gw); err != nil {
+				continue
+			}
+			addrs, _, _ := unstructured.NestedSlice(gw.Object, "status", "addresses")
+			listeners, _, _ := unstructured.NestedSlice(gw.Object, "spec", "listeners")
+			published := slices.ContainsFunc(addrs, func(ga any) bool {
+				m, ok := ga.(map[string]any)
+				return ok && (m["value"] == a.Address || m["value"] == a.Hostname)
+			})
+			onListener := slices.ContainsFunc(listeners, func(l any) bool {
+				m, ok := l.(map[string]any)
+				return ok && m["port"] == int64(a.Port)
+			})
+			if published && onListener {
+				return
+			}
+		}
+	}
+	t.Errorf("%s address %+v is not a parent Gateway's published address on one of its listeners' ports", a.Type, a)
 }

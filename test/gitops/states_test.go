@@ -133,13 +133,26 @@ spec:
     gateway: {parentRefs: [{name: public, namespace: gateways}]}
     rules: [{host: gw.example.com, paths: [{path: /}]}]
 `)
+	// A UDPRoute (spec.ports[].gatewayRoute) before its API is installed;
+	// later refused by its Gateway's listener.
+	createExposure(t, ns, `
+metadata: {name: dnsroute}
+spec:
+  selector: {app: dnsroute}
+  ports:
+    - name: dns
+      port: 53
+      protocol: UDP
+      gatewayRoute: {kind: UDPRoute, parentRefs: [{name: udp, namespace: gateways, sectionName: dns}]}
+`)
 
 	waitCondition(t, ns, "legacy", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonConflict)
 	waitCondition(t, ns, "shop", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonSecretNotFound)
 	waitCondition(t, ns, "rollout", v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonRolloutInProgress)
 	waitCondition(t, ns, "web", v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonAllPartsReady)
 	waitCondition(t, ns, "webroute", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonGatewayAPINotInstalled)
-	for _, n := range []string{"legacy", "shop", "rollout", "web", "webroute"} {
+	waitCondition(t, ns, "dnsroute", v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonGatewayAPINotInstalled)
+	for _, n := range []string{"legacy", "shop", "rollout", "web", "webroute", "dnsroute"} {
 		waitSteady(t, ns, n)
 	}
 
@@ -222,6 +235,29 @@ spec:
 	waitSteady(t, ns, "webroute")
 	add("degraded-httproute-refused.yaml", "webroute",
 		"a Gateway refuses the HTTPRoute (Stalled=True with the Gateway's reason, NotAllowedByListeners)",
+		is("Degraded", condMessage(v1alpha1.ConditionStalled)), status.FailedStatus, "")
+
+	// A UDPRoute (spec.ports[].gatewayRoute, the experimental channel) on a
+	// listener whose Gateway does not support UDP, as Traefik says of it.
+	experimental, err := testenv.GatewayAPICRDPaths("experimental")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var routeCRDs []string
+	for _, p := range experimental {
+		if strings.HasSuffix(p, "_udproutes.yaml") || strings.HasSuffix(p, "_tcproutes.yaml") || strings.HasSuffix(p, "_tlsroutes.yaml") {
+			routeCRDs = append(routeCRDs, p)
+		}
+	}
+	if err := testenv.InstallCRDs(env.Config, routeCRDs...); err != nil {
+		t.Fatal(err)
+	}
+	testenv.CreateGatewayWithListeners(t, env.Client, gwNS, "udp", "192.0.2.81",
+		testenv.Listener{Name: "dns", Protocol: "UDP", Port: 53, Refusal: "UnsupportedProtocol"})
+	waitCondition(t, ns, "dnsroute", v1alpha1.ConditionStalled, metav1.ConditionTrue, "UnsupportedProtocol")
+	waitSteady(t, ns, "dnsroute")
+	add("degraded-udproute-unsupported.yaml", "dnsroute",
+		"a Gateway listener refuses the UDPRoute's protocol (Stalled=True with the listener's reason, UnsupportedProtocol)",
 		is("Degraded", condMessage(v1alpha1.ConditionStalled)), status.FailedStatus, "")
 
 	// With the operator stopped, edits are not observed: the status stays
