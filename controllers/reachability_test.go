@@ -59,6 +59,29 @@ func (s *loopbackServer) port() int {
 	return n
 }
 
+// exposeOnLoopbackLB creates the Exposure "web" in front of the server's
+// port as a LoadBalancer Service, and publishes 127.0.0.1 as its
+// load-balancer address, as MetalLB would.
+func exposeOnLoopbackLB(t *testing.T, ns string, srv *loopbackServer, extraSpec string) {
+	t.Helper()
+	createExposure(t, ns, fmt.Sprintf(`
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{name: tcp, port: %d}]
+  service: {type: LoadBalancer}
+  %s
+`, srv.port(), extraSpec))
+	actAsEndpointSliceController(t, ns, "web", "10.244.1.5")
+	eventually(t, 10*time.Second, func() string {
+		if len(getExposure(t, ns, "web").Status.Addresses) == 0 {
+			return "no addresses yet"
+		}
+		return ""
+	})
+	actAsLoadBalancer(t, ns, "web", "127.0.0.1")
+}
+
 const probingPolicy = permissive + `
 probe:
   allowedDestinations: [127.0.0.0/8]
@@ -102,21 +125,7 @@ func TestReachability(t *testing.T) {
 	rm := startManagerWithPolicy(t, probingPolicy)
 	ns := newNamespace(t)
 	srv := newLoopbackServer(t)
-	createExposure(t, ns, fmt.Sprintf(`
-metadata: {name: web}
-spec:
-  selector: {app: web}
-  ports: [{name: tcp, port: %d}]
-  service: {type: LoadBalancer}
-`, srv.port()))
-	actAsEndpointSliceController(t, ns, "web", "10.244.1.5")
-	eventually(t, 10*time.Second, func() string {
-		if len(getExposure(t, ns, "web").Status.Addresses) == 0 {
-			return "no addresses yet"
-		}
-		return ""
-	})
-	actAsLoadBalancer(t, ns, "web", "127.0.0.1")
+	exposeOnLoopbackLB(t, ns, srv, "")
 
 	e := waitReachable(t, ns, "web", v1alpha1.AddressLoadBalancer, v1alpha1.ReachabilityAnswered, metav1.ConditionTrue)
 	if r := reachabilityOf(e, v1alpha1.AddressClusterIP); r == nil || r.State != v1alpha1.ReachabilityNotProbed || r.Reason != probe.ReasonDestinationNotAllowed {
@@ -188,22 +197,7 @@ probe:
 `)
 	ns := newNamespace(t)
 	srv := newLoopbackServer(t)
-	createExposure(t, ns, fmt.Sprintf(`
-metadata: {name: web}
-spec:
-  selector: {app: web}
-  ports: [{name: tcp, port: %d}]
-  service: {type: LoadBalancer}
-  reachability: {requiredForReady: true}
-`, srv.port()))
-	actAsEndpointSliceController(t, ns, "web", "10.244.1.5")
-	eventually(t, 10*time.Second, func() string {
-		if len(getExposure(t, ns, "web").Status.Addresses) == 0 {
-			return "no addresses yet"
-		}
-		return ""
-	})
-	actAsLoadBalancer(t, ns, "web", "127.0.0.1")
+	exposeOnLoopbackLB(t, ns, srv, "reachability: {requiredForReady: true}")
 	e := waitReachable(t, ns, "web", v1alpha1.AddressLoadBalancer, v1alpha1.ReachabilityNotProbed, metav1.ConditionUnknown)
 	if r := reachabilityOf(e, v1alpha1.AddressLoadBalancer); r.Reason != probe.ReasonDestinationNotAllowed {
 		t.Errorf("load-balancer address: %+v, want NotProbed/DestinationNotAllowed", r)
