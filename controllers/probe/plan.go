@@ -223,4 +223,6 @@ func ParsePrefixes(cidrs []string) ([]netip.Prefix, error) {
 }
 
 // hostPort is the dial string of a target.
-func (t Target) hostPort() string { return net.JoinHostPort(t.Dial.Addr().String(), strconv.Itoa(int(t.Dial.Port()))) }
+func (t Target) hostPort() string {
+	return net.JoinHostPort(t.Dial.Addr().String(), strconv.Itoa(int(t.Dial.Port())))
+}

@@ -180,7 +180,7 @@ func TestProbeDNS(t *testing.T) {
 			if m.Unpack(buf[:n]) != nil {
 				continue
 			}
-			m.Header.Response, m.Header.RCode = true, dnsmessage.RCodeRefused
+			m.Response, m.RCode = true, dnsmessage.RCodeRefused
 			b, _ := m.Pack()
 			_, _ = pc.WriteTo(b, from)
 		}
@@ -225,7 +225,9 @@ func TestProberReportsChangesOnly(t *testing.T) {
 		t.Errorf("result %+v", r)
 	}
 	cancel()
-	<-done
+	if err := <-done; err != nil {
+		t.Errorf("prober stopped with %v", err)
+	}
 }
 
 // TestUserSuppliedAddressesAreNeverDialled: an external backend the user

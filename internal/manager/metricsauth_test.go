@@ -76,7 +76,12 @@ func TestSecureMetricsAuthenticateAndAuthorize(t *testing.T) {
 	mctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(mctx) }()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("manager stopped with %v", err)
+		}
+	}()
 
 	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 		// The manager serves a self-signed certificate when given none.
