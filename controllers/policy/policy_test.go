@@ -94,14 +94,50 @@ func TestDefaultPolicyGrantsNothing(t *testing.T) {
 
 func TestParseRejectsBadPolicies(t *testing.T) {
 	for name, doc := range map[string]string{
-		"bad range":       "grants: [{name: g, namespaces: [a], loadBalancer: {addressRanges: [10.0.0.9-10.0.0.1]}}]",
-		"selects nothing": "grants: [{name: g}]",
-		"unknown field":   "grantz: []",
-		"wrong kind":      "apiVersion: v1\nkind: ConfigMap",
-		"bad selector":    "grants: [{name: g, namespaceSelector: {matchExpressions: [{key: a, operator: Bogus}]}}]",
+		"bad range":                  "grants: [{name: g, namespaces: [a], loadBalancer: {addressRanges: [10.0.0.9-10.0.0.1]}}]",
+		"selects nothing":            "grants: [{name: g}]",
+		"unknown field":              "grantz: []",
+		"wrong kind":                 "apiVersion: v1\nkind: ConfigMap",
+		"bad selector":               "grants: [{name: g, namespaceSelector: {matchExpressions: [{key: a, operator: Bogus}]}}]",
+		"probe without destinations": "probe: {period: 30s}",
+		"probe bad CIDR":             "probe: {allowedDestinations: [10.0.0.0/33]}",
+		"probe period too short":     "probe: {allowedDestinations: [127.0.0.0/8], period: 100ms}",
+		"probe timeout over period":  "probe: {allowedDestinations: [127.0.0.0/8], period: 5s, timeout: 10s}",
+		"probe concurrency":          "probe: {allowedDestinations: [127.0.0.0/8], concurrency: 1000}",
 	} {
 		if _, err := Parse([]byte(doc)); err == nil {
 			t.Errorf("%s: Parse accepted %q", name, doc)
+		}
+	}
+}
+
+func TestProbeSettings(t *testing.T) {
+	if _, on := Default().ProberSettings(); on {
+		t.Error("the default policy must not probe")
+	}
+	p, err := Parse([]byte(`
+probe:
+  allowedDestinations: [127.0.0.0/8, "::1"]
+  excludeNamespaces: [quiet]
+  excludeNamespaceSelector: {matchLabels: {probing: "off"}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, on := p.ProberSettings()
+	if !on || s.Period != DefaultProbePeriod || s.Timeout != DefaultProbeTimeout || s.Concurrency != DefaultProbeConcurrency || len(s.Allowed) != 2 {
+		t.Errorf("settings %+v (on %v), want the defaults and two prefixes", s, on)
+	}
+	if got := s.Allowed[1].String(); got != "::1/128" {
+		t.Errorf("a bare IP is a one-address prefix: %s", got)
+	}
+	for ns, want := range map[string]bool{"shop": true, "quiet": false, "labelled": false} {
+		labels := map[string]string{}
+		if ns == "labelled" {
+			labels["probing"] = "off"
+		}
+		if got := p.Probes(ns, labels); got != want {
+			t.Errorf("Probes(%s) = %v, want %v", ns, got, want)
 		}
 	}
 }
