@@ -14,6 +14,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -25,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 	"sigs.k8s.io/controller-runtime/pkg/source"
@@ -168,6 +170,15 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 				// An optional API's CRDs were deleted: plan again
 				// without it, which reports it as not installed.
 				return ctrl.Result{RequeueAfter: 100 * time.Millisecond}, nil
+			}
+			if apierrors.IsMethodNotSupported(err) || apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
+				// A CRD on its way out answers writes of its objects with
+				// 405 or 404 while its lists still work, for seconds:
+				// look again in a second, rather than through the
+				// controller's doubling retry delay, which would report
+				// the missing API late.
+				log.FromContext(ctx).Info("an API is changing, retrying", "error", err.Error())
+				return ctrl.Result{RequeueAfter: time.Second}, nil
 			}
 			return ctrl.Result{}, err
 		}
