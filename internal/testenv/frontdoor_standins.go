@@ -47,31 +47,7 @@ func CreateGateway(t testing.TB, c client.Client, ns, name, addr string) {
 // acceptedReason is "Accepted", else False with that reason.
 func ActAsGatewayController(t testing.TB, c client.Client, ns, route, gwNS, gwName, acceptedReason string) {
 	t.Helper()
-	ctx := context.Background()
-	Eventually(t, 10*time.Second, func() string {
-		hr := unstructuredOf("gateway.networking.k8s.io/v1", "HTTPRoute", ns, route)
-		if err := c.Get(ctx, client.ObjectKeyFromObject(hr), hr); err != nil {
-			return err.Error()
-		}
-		status := "True"
-		if acceptedReason != "Accepted" {
-			status = "False"
-		}
-		now := time.Now().UTC().Format(time.RFC3339)
-		cond := func(typ, status, reason string) any {
-			return map[string]any{"type": typ, "status": status, "reason": reason, "message": "the test's gateway says " + reason,
-				"observedGeneration": hr.GetGeneration(), "lastTransitionTime": now}
-		}
-		hr.Object["status"] = map[string]any{"parents": []any{map[string]any{
-			"parentRef":      map[string]any{"group": "gateway.networking.k8s.io", "kind": "Gateway", "namespace": gwNS, "name": gwName},
-			"controllerName": "example.com/test-gateway",
-			"conditions":     []any{cond("Accepted", status, acceptedReason), cond("ResolvedRefs", "True", "ResolvedRefs")},
-		}}}
-		if err := c.Status().Update(ctx, hr); err != nil {
-			return err.Error()
-		}
-		return ""
-	})
+	ActAsGatewayControllerOn(t, c, "gateway.networking.k8s.io/v1", "HTTPRoute", ns, route, gwNS, gwName, "", acceptedReason)
 }
 
 // ActAsRouter writes an OpenShift router's verdict on a Route:
