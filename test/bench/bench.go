@@ -125,8 +125,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	// The bench's own client is fast: creating the Exposures must not be
 	// what the operator waits for.
-	fast := rest.CopyConfig(c.Config)
-	fast.QPS, fast.Burst = 1000, 2000
+	fast := fastConfig(c)
 	k, err := client.New(fast, client.Options{Scheme: scheme.Scheme})
 	if err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -197,21 +196,7 @@ func (g *Growth) Table(out io.Writer) {
 }
 
 // WriteJSON writes the result to dir/growth-<UTC date-time>.json.
-func (g *Growth) WriteJSON(dir string) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	t, err := time.Parse(time.RFC3339, g.Date)
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, "growth-"+t.Format("2006-01-02T150405Z")+".json")
-	b, err := json.MarshalIndent(g, "", "  ")
-	if err != nil {
-		return "", err
-	}
-	return path, os.WriteFile(path, append(b, '\n'), 0o644)
-}
+func (g *Growth) WriteJSON(dir string) (string, error) { return writeJSON(dir, "growth-", g.Date, g) }
 
 // fastConfig is the bench's own client: fast, so that creating objects is
 // never what the manager waits for.

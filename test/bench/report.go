@@ -185,16 +185,19 @@ func methods(m map[string]float64) string {
 }
 
 // WriteJSON writes the result to dir/<UTC date-time>.json and returns the path.
-func (r *Result) WriteJSON(dir string) (string, error) {
+func (r *Result) WriteJSON(dir string) (string, error) { return writeJSON(dir, "", r.Date, r) }
+
+// writeJSON writes v, indented, to dir/<prefix><date as UTC date-time>.json.
+func writeJSON(dir, prefix, date string, v any) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	t, err := time.Parse(time.RFC3339, r.Date)
+	t, err := time.Parse(time.RFC3339, date)
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, t.Format("2006-01-02T150405Z")+".json")
-	b, err := json.MarshalIndent(r, "", "  ")
+	path := filepath.Join(dir, prefix+t.Format("2006-01-02T150405Z")+".json")
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return "", err
 	}
