@@ -158,7 +158,13 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		r.backoff.Forget(req)
 	}
 
-	desired, stall, err := r.plan(ctx, exp)
+	// The namespace's labels select policy grants and the prober's
+	// exclusions.
+	nsLabels, err := r.namespaceLabels(ctx, exp.Namespace)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	desired, stall, err := r.plan(ctx, exp, nsLabels)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -190,10 +196,7 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, err
 	}
 	res := observe.Observe(in)
-	reach, err := r.reachability(ctx, exp, &res)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
+	reach := r.reachability(exp, nsLabels, &res)
 	stall = firstStall(stall, stallFromParts(res))
 	if err := r.writeStatus(ctx, exp, res, stall); err != nil {
 		return ctrl.Result{}, err

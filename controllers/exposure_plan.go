@@ -20,12 +20,8 @@ import (
 // plan decides what to write: it checks the Exposure against the admin's
 // policy, renders it, and leaves out objects whose API is not installed.
 // It returns nil objects when nothing at all may be written.
-func (r *ExposureReconciler) plan(ctx context.Context, exp *v1alpha1.Exposure) ([]*unstructured.Unstructured, *observe.Stall, error) {
+func (r *ExposureReconciler) plan(ctx context.Context, exp *v1alpha1.Exposure, nsLabels map[string]string) ([]*unstructured.Unstructured, *observe.Stall, error) {
 	pol := r.policy()
-	nsLabels, err := r.namespaceLabels(ctx, exp.Namespace)
-	if err != nil {
-		return nil, nil, err
-	}
 	if vs := policy.Check(exp, pol.For(exp.Namespace, nsLabels)); len(vs) > 0 {
 		msgs := make([]string, len(vs))
 		for i, v := range vs {

@@ -1,8 +1,6 @@
 package controllers
 
 import (
-	"context"
-
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -23,18 +21,12 @@ type reachTransition struct {
 // Ready back when the Exposure requires it, advice beside the parts
 // otherwise. It returns the addresses that started or stopped answering
 // since the stored status, for Events once the status is written.
-func (r *ExposureReconciler) reachability(ctx context.Context, exp *v1alpha1.Exposure, res *observe.Result) ([]reachTransition, error) {
+func (r *ExposureReconciler) reachability(exp *v1alpha1.Exposure, nsLabels map[string]string, res *observe.Result) []reachTransition {
 	key := client.ObjectKeyFromObject(exp)
 	required := exp.Spec.Reachability != nil && exp.Spec.Reachability.RequiredForReady
 	pol := r.policy()
 	settings, on := pol.ProberSettings()
-	if on && r.Prober != nil {
-		nsLabels, err := r.namespaceLabels(ctx, exp.Namespace)
-		if err != nil {
-			return nil, err
-		}
-		on = pol.Probes(exp.Namespace, nsLabels)
-	}
+	on = on && pol.Probes(exp.Namespace, nsLabels)
 	if !on || r.Prober == nil {
 		if r.Prober != nil {
 			r.Prober.Forget(key)
@@ -44,7 +36,7 @@ func (r *ExposureReconciler) reachability(ctx context.Context, exp *v1alpha1.Exp
 				Reason:  v1alpha1.ReasonProbingDisabled,
 				Message: "spec.reachability.requiredForReady is set, but the operator's policy does not probe this namespace, so no address can be verified"})
 		}
-		return nil, nil
+		return nil
 	}
 
 	targets, fixed := probe.Plan(res.Addresses, appProtocols(exp), settings.Allowed)
@@ -76,7 +68,7 @@ func (r *ExposureReconciler) reachability(ctx context.Context, exp *v1alpha1.Exp
 			changes = append(changes, reachTransition{key: k, what: probe.Describe(a) + ": " + a.Reachability.Message, answering: true})
 		}
 	}
-	return changes, nil
+	return changes
 }
 
 // recordReachability records an Event per address that started or stopped
