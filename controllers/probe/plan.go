@@ -93,7 +93,10 @@ func Plan(addrs []v1alpha1.ExposureAddress, appProtocols map[string]string, allo
 	fixed := map[string]Result{}
 	for _, a := range addrs {
 		key := KeyOf(a)
-		t, notProbed := planOne(a, appProtocols, allowed)
+		t, notProbed := planOne(a, appProtocols)
+		if notProbed == nil && !Allowed(t.Dial.Addr(), allowed) {
+			notProbed = notAllowed(t.Dial.Addr())
+		}
 		if notProbed != nil {
 			fixed[key] = *notProbed
 			continue
@@ -108,7 +111,9 @@ func notProbed(reason, format string, args ...any) *Result {
 	return &Result{State: v1alpha1.ReachabilityNotProbed, Reason: reason, Message: fmt.Sprintf(format, args...)}
 }
 
-func planOne(a v1alpha1.ExposureAddress, appProtocols map[string]string, allowed []netip.Prefix) (Target, *Result) {
+// planOne says how an address would be probed, or why it is not; Plan
+// then checks the destination against the allowed ones, for every kind.
+func planOne(a v1alpha1.ExposureAddress, appProtocols map[string]string) (Target, *Result) {
 	switch a.Type {
 	case v1alpha1.AddressExternal, v1alpha1.AddressExternalName:
 		// The user wrote these: probing them would let a tenant make the
@@ -117,7 +122,7 @@ func planOne(a v1alpha1.ExposureAddress, appProtocols map[string]string, allowed
 	case v1alpha1.AddressDNS:
 		return Target{}, notProbed(ReasonHostnameOnly, "a DNS name; its cluster IP addresses are probed")
 	case v1alpha1.AddressIngress, v1alpha1.AddressHTTPRoute, v1alpha1.AddressRoute:
-		return planURL(a, allowed)
+		return planURL(a)
 	}
 	if a.Address == "" {
 		return Target{}, notProbed(ReasonHostnameOnly, "a DNS name only; the prober dials IP addresses, never names it would have to resolve")
@@ -139,9 +144,6 @@ func planOne(a v1alpha1.ExposureAddress, appProtocols map[string]string, allowed
 	case v1alpha1.ProtocolSCTP:
 		return Target{}, notProbed(ReasonProtocolNotSpoken, "an SCTP port; the prober does not speak SCTP")
 	}
-	if !Allowed(t.Dial.Addr(), allowed) {
-		return Target{}, notAllowed(t.Dial.Addr())
-	}
 	return t, nil
 }
 
@@ -152,7 +154,7 @@ func notAllowed(ip netip.Addr) *Result {
 // planURL probes a front door's URL at the address its controller
 // published, with the URL's host as Host and server name. The host itself
 // is the user's and is never resolved.
-func planURL(a v1alpha1.ExposureAddress, allowed []netip.Prefix) (Target, *Result) {
+func planURL(a v1alpha1.ExposureAddress) (Target, *Result) {
 	u, err := url.Parse(strings.Replace(a.URL, "://*.", "://wildcard.", 1))
 	if err != nil || a.URL == "" {
 		return Target{}, notProbed(ReasonNoPort, "no URL to request")
@@ -178,11 +180,7 @@ func planURL(a v1alpha1.ExposureAddress, allowed []netip.Prefix) (Target, *Resul
 	if path == "" {
 		path = "/"
 	}
-	t := Target{Kind: kind, Dial: netip.AddrPortFrom(ip.Unmap(), uint16(port)), Host: u.Hostname(), Path: path}
-	if !Allowed(t.Dial.Addr(), allowed) {
-		return Target{}, notAllowed(t.Dial.Addr())
-	}
-	return t, nil
+	return Target{Kind: kind, Dial: netip.AddrPortFrom(ip.Unmap(), uint16(port)), Host: u.Hostname(), Path: path}, nil
 }
 
 func isDNS(appProtocol string) bool {
