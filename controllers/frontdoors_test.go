@@ -92,13 +92,7 @@ spec:
 	}
 
 	// 2. Installed later: converges without a restart.
-	paths, err := testenv.GatewayAPICRDPaths("standard")
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("Gateway API CRDs: %v %v", paths, err)
-	}
-	if err := testenv.InstallCRDs(env.Config, paths...); err != nil {
-		t.Fatalf("installing the Gateway API CRDs: %v", err)
-	}
+	installGatewayAPI(t)
 	exp := waitCondition(t, ns, "web", v1alpha1.ConditionHTTPRouteReady, metav1.ConditionFalse, v1alpha1.ReasonAwaitingGateway)
 	if c := condition(exp, v1alpha1.ConditionStalled); c == nil || c.Status != metav1.ConditionFalse {
 		t.Errorf("still stalled once the API is installed: %s", conditionsString(exp))

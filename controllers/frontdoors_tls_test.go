@@ -26,13 +26,7 @@ func TestBackendTLSPolicy(t *testing.T) {
 	startManager(t)
 	ns := newNamespace(t)
 	gwNS := newNamespace(t)
-	std, err := testenv.GatewayAPICRDPaths("standard")
-	if err != nil || len(std) == 0 {
-		t.Fatalf("Gateway API CRDs: %v %v", std, err)
-	}
-	if err := testenv.InstallCRDs(env.Config, std...); err != nil {
-		t.Fatalf("installing the Gateway API's standard CRDs: %v", err)
-	}
+	installGatewayAPI(t)
 	createGateway(t, gwNS, "public", "127.0.0.240")
 	createExposure(t, ns, fmt.Sprintf(`
 metadata: {name: secure}

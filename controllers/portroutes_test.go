@@ -36,13 +36,7 @@ func TestPortRoutes(t *testing.T) {
 	startManager(t)
 	ns := newNamespace(t)
 	gwNS := newNamespace(t)
-	std, err := testenv.GatewayAPICRDPaths("standard")
-	if err != nil || len(std) == 0 {
-		t.Fatalf("Gateway API CRDs: %v %v", std, err)
-	}
-	if err := testenv.InstallCRDs(env.Config, std...); err != nil {
-		t.Fatalf("installing the Gateway API's standard CRDs: %v", err)
-	}
+	installGatewayAPI(t)
 	testenv.CreateGatewayWithListeners(t, env.Client, gwNS, "public", "127.0.0.240",
 		testenv.Listener{Name: "web", Protocol: "HTTP", Port: 8000},
 		testenv.Listener{Name: "postgres", Protocol: "TCP", Port: 15432},

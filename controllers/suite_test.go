@@ -234,6 +234,19 @@ func actAsIngressController(t *testing.T, ns, name, ip string) {
 	testenv.ActAsIngressController(t, env.Client, ns, name, ip)
 }
 
+// installGatewayAPI installs the Gateway API's standard-channel CRDs, from
+// the gateway-api module in the module cache.
+func installGatewayAPI(t *testing.T) {
+	t.Helper()
+	paths, err := testenv.GatewayAPICRDPaths("standard")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("Gateway API CRDs: %v %v", paths, err)
+	}
+	if err := testenv.InstallCRDs(env.Config, paths...); err != nil {
+		t.Fatalf("installing the Gateway API's standard CRDs: %v", err)
+	}
+}
+
 // createNode registers a Node with an InternalIP, as a kubelet would.
 func createNode(t *testing.T, name, ip string) {
 	t.Helper()
