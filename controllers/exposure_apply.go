@@ -37,9 +37,10 @@ var frontDoors = map[string]bool{"Service": true, "EndpointSlice": true, "Ingres
 // A child that cannot change in place is replaced (apply deletes and creates
 // it), with an Event saying which field forced it; one still terminating
 // makes the result ask for a quick look again.
-func (r *ExposureReconciler) applyAll(ctx context.Context, exp *v1alpha1.Exposure, owner apply.Owner, desired []*unstructured.Unstructured) (*observe.Stall, bool, error) {
+func (r *ExposureReconciler) applyAll(ctx context.Context, exp *v1alpha1.Exposure, owner apply.Owner, desired []*unstructured.Unstructured) (convergence, error) {
 	var conflicts, refused []string
-	policyBlocked, waiting := false, false
+	policyBlocked := false
+	var out convergence
 	for _, obj := range desired {
 		if policyBlocked && frontDoors[obj.GetKind()] {
 			continue
@@ -61,24 +62,27 @@ func (r *ExposureReconciler) applyAll(ctx context.Context, exp *v1alpha1.Exposur
 			refused = append(refused, err.Error())
 			policyBlocked = policyBlocked || obj.GetKind() == "NetworkPolicy"
 		case err != nil:
-			return nil, false, err
-		case res.Outcome == apply.Applied:
+			return convergence{}, err
+		}
+		out.written = out.written || res.Written
+		switch res.Outcome {
+		case apply.Applied:
 			log.FromContext(ctx).V(1).Info("applied", "kind", obj.GetKind(), "name", obj.GetName())
-		case res.Outcome == apply.Replaced:
+		case apply.Replaced:
 			log.FromContext(ctx).Info("replaced", "kind", obj.GetKind(), "name", obj.GetName(), "why", res.Why)
 			r.Recorder.Eventf(exp, nil, corev1.EventTypeNormal, "Replaced", "Replace",
 				"Replaced %s %s (deleted and created again): %s", obj.GetKind(), obj.GetName(), res.Why)
-		case res.Outcome == apply.Terminating:
-			waiting = true
+		case apply.Terminating:
+			out.waiting = true
 		}
 	}
 	switch {
 	case len(conflicts) > 0:
-		return &observe.Stall{Reason: v1alpha1.ReasonConflict, Message: strings.Join(conflicts, "; ")}, waiting, nil
+		out.stall = &observe.Stall{Reason: v1alpha1.ReasonConflict, Message: strings.Join(conflicts, "; ")}
 	case len(refused) > 0:
-		return &observe.Stall{Reason: v1alpha1.ReasonApplyFailed, Message: strings.Join(refused, "; ")}, waiting, nil
+		out.stall = &observe.Stall{Reason: v1alpha1.ReasonApplyFailed, Message: strings.Join(refused, "; ")}
 	}
-	return nil, waiting, nil
+	return out, nil
 }
 
 // prunableKinds are the kinds the operator creates in the Exposure's

@@ -170,7 +170,7 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	}
 	waiting := false
 	if desired != nil {
-		s, w, err := r.converge(ctx, exp, owner, desired)
+		conv, err := r.converge(ctx, exp, owner, desired)
 		if err != nil {
 			if r.markVanished(ctx, err, desired, exp.Namespace) {
 				// An optional API's CRDs were deleted: plan again
@@ -188,7 +188,20 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			}
 			return ctrl.Result{}, err
 		}
-		stall, waiting = firstStall(stall, s), w
+		stall, waiting = firstStall(stall, conv.stall), conv.waiting
+		if conv.written && stall == nil && !waiting {
+			// The status this reconcile could write would describe
+			// children the cache does not show yet, and be outdated
+			// by the events of the children just written, which bring
+			// the Exposure back (at low priority, see lowPriority) to
+			// observe them. Leaving the status to that reconcile saves
+			// a write per create and edit, and in a burst of creates
+			// keeps the Exposures' own rate limit for the reconciles
+			// that start workloads.
+			log.FromContext(ctx).V(1).Info("children written; the status follows their events")
+			r.backoff.Forget(req)
+			return ctrl.Result{}, nil
+		}
 	}
 
 	in, err := r.readLive(ctx, exp, desired, stall != nil && stall.Reason == v1alpha1.ReasonConflict)
@@ -268,41 +281,52 @@ var retryable = map[string]bool{
 	v1alpha1.ReasonRouteAPINotInstalled:   true,
 }
 
+// convergence is what writing the children came to.
+type convergence struct {
+	// stall is the first reason the children cannot be what the spec
+	// says (a conflict, a refusal, a missing reference).
+	stall *observe.Stall
+	// waiting is true while a child being replaced still terminates.
+	waiting bool
+	// written is true when the API server changed at least one child:
+	// its watch event is on its way, and with it another reconcile.
+	written bool
+}
+
 // converge writes the desired children: finalizer first when some live in
 // another namespace, then apply, the self-signed certificate, prune, and a
 // check of what the spec references but the operator does not own.
-//
-// waiting is true while a child being replaced still terminates.
-func (r *ExposureReconciler) converge(ctx context.Context, exp *v1alpha1.Exposure, owner apply.Owner, desired []*unstructured.Unstructured) (stall *observe.Stall, waiting bool, err error) {
+func (r *ExposureReconciler) converge(ctx context.Context, exp *v1alpha1.Exposure, owner apply.Owner, desired []*unstructured.Unstructured) (convergence, error) {
 	if err := r.ensureFinalizer(ctx, exp, desired); err != nil {
-		return nil, false, err
+		return convergence{}, err
 	}
 	if stall, err := r.claimPool(ctx, exp, owner, desired); stall != nil || err != nil {
-		return stall, false, err
+		return convergence{stall: stall}, err
 	}
 	owned := identities(desired)
-	stall, waiting, err = r.applyAll(ctx, exp, owner, desired)
+	out, err := r.applyAll(ctx, exp, owner, desired)
 	if err != nil {
-		return nil, false, err
+		return convergence{}, err
 	}
 	secret, tlsStall, err := r.ensureSelfSignedSecret(ctx, exp, owner)
 	if err != nil {
-		return nil, false, err
+		return convergence{}, err
 	}
 	if secret != "" {
 		owned[secret] = true
 	}
 	if err := r.prune(ctx, exp, owner, owned); err != nil {
-		return nil, false, err
+		return convergence{}, err
 	}
 	if err := r.releaseFinalizer(ctx, exp, desired); err != nil {
-		return nil, false, err
+		return convergence{}, err
 	}
 	refStall, err := r.checkReferences(ctx, exp)
 	if err != nil {
-		return nil, false, err
+		return convergence{}, err
 	}
-	return firstStall(stall, tlsStall, refStall), waiting, nil
+	out.stall = firstStall(out.stall, tlsStall, refStall)
+	return out, nil
 }
 
 func firstStall(stalls ...*observe.Stall) *observe.Stall {
@@ -352,6 +376,8 @@ func (r *ExposureReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}
 		b = b.WatchesRawSource(source.Channel(changed, &handler.EnqueueRequestForObject{}))
 	}
+	// What Owns would watch with, at low priority.
+	owned := lowPriority{handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &v1alpha1.Exposure{}, handler.OnlyControllerOwner())}
 	c, err := b.
 		Named("exposure").
 		// Status writes do not change the generation; labels and
@@ -362,18 +388,19 @@ func (r *ExposureReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			predicate.LabelChangedPredicate{},
 			predicate.AnnotationChangedPredicate{},
 			finalizersChanged()))).
-		Owns(&appsv1.Deployment{}).
-		Owns(&corev1.Service{}).
-		Owns(&networkingv1.Ingress{}).
-		Owns(&corev1.Secret{}).
-		Owns(&networkingv1.NetworkPolicy{}).
+		// Children's events wait behind the Exposures' own (lowPriority).
+		Watches(&appsv1.Deployment{}, owned).
+		Watches(&corev1.Service{}, owned).
+		Watches(&networkingv1.Ingress{}, owned).
+		Watches(&corev1.Secret{}, owned).
+		Watches(&networkingv1.NetworkPolicy{}, owned).
 		// Both our own EndpointSlices and those kube-controller-manager
 		// makes for our Services carry the Exposure's label (the latter
 		// inherit the Service's labels).
-		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(byExposureLabels)).
-		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(byExposureLabels),
+		Watches(&discoveryv1.EndpointSlice{}, lowPriority{handler.EnqueueRequestsFromMapFunc(byExposureLabels)}).
+		Watches(&corev1.Pod{}, lowPriority{handler.EnqueueRequestsFromMapFunc(byExposureLabels)},
 			builder.WithPredicates(podNetworkChanged())).
-		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.exposuresWithNodePorts),
+		Watches(&corev1.Node{}, lowPriority{handler.EnqueueRequestsFromMapFunc(r.exposuresWithNodePorts)},
 			builder.WithPredicates(nodeAddressesChanged())).
 		WithOptions(controllerOptions(r.Config)).
 		Build(r)

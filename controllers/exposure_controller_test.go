@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -527,5 +529,63 @@ spec:
 	time.Sleep(3 * time.Second)
 	if w := m2.writes.since(0, "/namespaces/"+ns+"/"); len(w) != 0 {
 		t.Errorf("a restarted manager wrote %d times to a steady namespace: %v", len(w), w)
+	}
+}
+
+// TestCreateWritesEachChildOnceAndTheStatusOnce holds the create path to
+// its minimum: one POST per child (the create is also the check that the
+// name is free: no lookup, no apply after it) and one status write. With
+// nothing else changing in the cluster (no kube-controller-manager here),
+// the reconciles that the children's events bring write nothing more.
+func TestCreateWritesEachChildOnceAndTheStatusOnce(t *testing.T) {
+	m := startManager(t)
+	ns := newNamespace(t)
+	n := m.writes.count()
+	createExposure(t, ns, `
+metadata: {name: web}
+spec:
+  workload:
+    image: nginx:1.27
+    ports: [{name: http, containerPort: 8080}]
+  ports: [{name: http, port: 80}]
+  ingress:
+    rules: [{host: web.example.com, paths: [{path: /}]}]
+`)
+	eventually(t, 10*time.Second, func() string {
+		if exp := getExposure(t, ns, "web"); exp.Status.ObservedGeneration != exp.Generation {
+			return "status not written yet: " + conditionsString(exp)
+		}
+		return ""
+	})
+	time.Sleep(2 * time.Second) // let every event of the create play out
+
+	var posts, status, other []string
+	for _, w := range m.writes.since(n, "/namespaces/"+ns+"/") {
+		switch {
+		case strings.Contains(w, "/events"):
+			// the operator's Events, not objects
+		case strings.HasSuffix(w, "/exposures/web/status"):
+			status = append(status, w)
+		case strings.HasPrefix(w, http.MethodPost+" "):
+			posts = append(posts, w)
+		default:
+			other = append(other, w)
+		}
+	}
+	var children int
+	for _, kind := range []client.ObjectList{&appsv1.DeploymentList{}, &corev1.ServiceList{}, &networkingv1.IngressList{}, &networkingv1.NetworkPolicyList{}} {
+		if err := env.Client.List(ctx, kind, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		children += meta.LenList(kind)
+	}
+	if children < 3 || len(posts) != children {
+		t.Errorf("%d children should be %d POSTs, got %v", children, children, posts)
+	}
+	if len(status) != 1 {
+		t.Errorf("the create should write the status once, got %d: %v", len(status), status)
+	}
+	if len(other) != 0 {
+		t.Errorf("the create should write nothing else, got %v", other)
 	}
 }

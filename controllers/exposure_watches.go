@@ -99,7 +99,7 @@ func (r *ExposureReconciler) watchOptional(gvk schema.GroupVersionKind) error {
 	}
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(gvk)
-	if err := r.controller.Watch(source.Kind[client.Object](r.cache, u, handler.EnqueueRequestsFromMapFunc(byExposureLabels))); err != nil {
+	if err := r.controller.Watch(source.Kind[client.Object](r.cache, u, lowPriority{handler.EnqueueRequestsFromMapFunc(byExposureLabels)})); err != nil {
 		r.watching.Delete(gvk)
 		return fmt.Errorf("watching %s: %w", gvk.Kind, err)
 	}

@@ -59,6 +59,10 @@ type Result struct {
 	// Why names the field that could not change in place (Replaced, and
 	// Terminating while a replacement waits).
 	Why string
+	// Written is true when the API server changed the object (a create,
+	// or an apply that gave it a new resourceVersion): the watch on its
+	// kind will bring an event, and with it the Exposure back.
+	Written bool
 }
 
 // replaceWait bounds how long a replacement waits, inside one reconcile,
@@ -98,7 +102,12 @@ type Applier struct {
 	applied map[string]appliedState
 }
 
-type appliedState struct{ hash, resourceVersion string }
+type appliedState struct {
+	hash, resourceVersion string
+	// adopted is the UID of the object once its create record is known
+	// to be merged into the apply record (see adoptCreateRecord).
+	adopted types.UID
+}
 
 // Apply brings one object to its desired state.
 func (a *Applier) Apply(ctx context.Context, owner Owner, desired *unstructured.Unstructured) (Result, error) {
@@ -120,10 +129,7 @@ func (a *Applier) Apply(ctx context.Context, owner Owner, desired *unstructured.
 	switch {
 	case apierrors.IsNotFound(err):
 		// Not in our filtered cache: either absent, or someone else's.
-		live = nil
-		if err := a.checkNotForeign(ctx, owner, gvk, key); err != nil {
-			return Result{Outcome: Conflict}, err
-		}
+		return a.create(ctx, owner, desired, hash)
 	case err != nil:
 		return Result{}, fmt.Errorf("reading %s %s: %w", gvk.Kind, key, err)
 	default:
@@ -147,18 +153,23 @@ func (a *Applier) Apply(ctx context.Context, owner Owner, desired *unstructured.
 			if err := a.Client.Patch(ctx, live, client.RawPatch(types.MergePatchType, patch), client.FieldOwner(names.FieldOwner)); err != nil {
 				return Result{}, fmt.Errorf("clearing defaulted fields of %s %s before the apply: %w", gvk.Kind, key, err)
 			}
+			// The patch left an Update record of its own to merge.
+			a.markAdopted(gvk, key, "")
 		}
 	}
 
+	if err := a.adoptCreateRecord(ctx, gvk, key, live.GetUID(), nil); err != nil {
+		return Result{}, err
+	}
 	if err := a.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(desired),
 		client.FieldOwner(names.FieldOwner), client.ForceOwnership); err != nil {
-		if live != nil && replaceableError(err) {
+		if replaceableError(err) {
 			return a.replace(ctx, live, desired, hash, err.Error())
 		}
 		return Result{}, fmt.Errorf("applying %s %s: %w", gvk.Kind, key, err)
 	}
 	a.remember(gvk, key, hash, desired.GetResourceVersion())
-	return Result{Outcome: Applied}, nil
+	return Result{Outcome: Applied, Written: desired.GetResourceVersion() != live.GetResourceVersion()}, nil
 }
 
 // replace deletes a live child of ours and creates the desired one in its
@@ -215,7 +226,7 @@ func (a *Applier) replace(ctx context.Context, live, desired *unstructured.Unstr
 		return Result{}, fmt.Errorf("creating %s %s again to replace it (%s): %w", gvk.Kind, key, why, err)
 	}
 	a.remember(gvk, key, hash, desired.GetResourceVersion())
-	return Result{Outcome: Replaced, Why: why}, nil
+	return Result{Outcome: Replaced, Why: why, Written: true}, nil
 }
 
 // Forget drops what the applier remembers of an object (after a delete).
@@ -245,7 +256,10 @@ func (a *Applier) remember(gvk schema.GroupVersionKind, key client.ObjectKey, ha
 	if a.applied == nil {
 		a.applied = map[string]appliedState{}
 	}
-	a.applied[cacheKey(gvk, key)] = appliedState{hash: hash, resourceVersion: rv}
+	k := cacheKey(gvk, key)
+	st := a.applied[k]
+	st.hash, st.resourceVersion = hash, rv
+	a.applied[k] = st
 }
 
 func cacheKey(gvk schema.GroupVersionKind, key client.ObjectKey) string {
@@ -279,28 +293,6 @@ func (a *Applier) getCached(ctx context.Context, gvk schema.GroupVersionKind, ke
 		return nil, err
 	}
 	return u, nil
-}
-
-// checkNotForeign looks an object up on the API server itself, metadata
-// only, and returns a ConflictError if it exists and is not ours.
-func (a *Applier) checkNotForeign(ctx context.Context, owner Owner, gvk schema.GroupVersionKind, key client.ObjectKey) error {
-	m := &metav1.PartialObjectMetadata{}
-	m.SetGroupVersionKind(gvk)
-	err := a.APIReader.Get(ctx, key, m)
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("checking for an existing %s %s: %w", gvk.Kind, key, err)
-	}
-	u := &unstructured.Unstructured{}
-	u.SetLabels(m.GetLabels())
-	u.SetOwnerReferences(m.GetOwnerReferences())
-	u.SetNamespace(m.GetNamespace())
-	if why := foreign(owner, u); why != "" {
-		return &ConflictError{GVK: gvk, Namespace: key.Namespace, Name: key.Name, Why: why}
-	}
-	return nil
 }
 
 // foreign says why a live object is not ours, or "" when it is. Same
@@ -348,11 +340,13 @@ func (a *Applier) lostItsReference(ctx context.Context, owner Owner, gvk schema.
 	return appliedByUs(m.GetManagedFields()), nil
 }
 
-// appliedByUs reports whether the operator's field manager has applied to
-// an object.
+// appliedByUs reports whether the operator's field manager has written an
+// object: created or applied it.
 func appliedByUs(managed []metav1.ManagedFieldsEntry) bool {
 	for _, f := range managed {
-		if f.Manager == names.FieldOwner && f.Operation == metav1.ManagedFieldsOperationApply {
+		// Update: the record of the create (see create), until the first
+		// apply adopts it.
+		if f.Manager == names.FieldOwner && f.Subresource == "" {
 			return true
 		}
 	}
