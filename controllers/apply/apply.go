@@ -251,6 +251,11 @@ func (a *Applier) unchanged(gvk schema.GroupVersionKind, key client.ObjectKey, h
 }
 
 func (a *Applier) remember(gvk schema.GroupVersionKind, key client.ObjectKey, hash, rv string) {
+	a.updateState(gvk, key, func(st *appliedState) { st.hash, st.resourceVersion = hash, rv })
+}
+
+// updateState changes what the applier remembers of one object.
+func (a *Applier) updateState(gvk schema.GroupVersionKind, key client.ObjectKey, change func(*appliedState)) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.applied == nil {
@@ -258,7 +263,7 @@ func (a *Applier) remember(gvk schema.GroupVersionKind, key client.ObjectKey, ha
 	}
 	k := cacheKey(gvk, key)
 	st := a.applied[k]
-	st.hash, st.resourceVersion = hash, rv
+	change(&st)
 	a.applied[k] = st
 }
 

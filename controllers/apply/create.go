@@ -131,13 +131,5 @@ func (a *Applier) adopted(gvk schema.GroupVersionKind, key client.ObjectKey, uid
 }
 
 func (a *Applier) markAdopted(gvk schema.GroupVersionKind, key client.ObjectKey, uid types.UID) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.applied == nil {
-		a.applied = map[string]appliedState{}
-	}
-	k := cacheKey(gvk, key)
-	st := a.applied[k]
-	st.adopted = uid
-	a.applied[k] = st
+	a.updateState(gvk, key, func(st *appliedState) { st.adopted = uid })
 }

@@ -95,6 +95,17 @@ func newApplier(t *testing.T, ctx context.Context) (*apply.Applier, *requests) {
 	return &apply.Applier{Client: cl, APIReader: direct, Scheme: scheme.Scheme}, counted
 }
 
+// setup gives a test an applier, its request counter, and the owner
+// "web" in a namespace of its own; the applier's cache stops with the test.
+func setup(t *testing.T) (context.Context, *apply.Applier, *requests, apply.Owner) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	a, counted := newApplier(t, ctx)
+	owner := apply.Owner{Namespace: newNamespace(t, ctx), Name: "web", UID: types.UID(rand.String(8))}
+	return ctx, a, counted, owner
+}
+
 func newNamespace(t *testing.T, ctx context.Context) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "apply-" + rand.String(6)}}
@@ -202,10 +213,7 @@ func managers(u *unstructured.Unstructured) []string {
 // A new child is one request: the create, whose refusal of a taken name
 // is the check that the name is not someone else's.
 func TestNewChildIsOneCreate(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, counted := newApplier(t, ctx)
-	owner := apply.Owner{Namespace: newNamespace(t, ctx), Name: "web", UID: types.UID(rand.String(8))}
+	ctx, a, counted, owner := setup(t)
 	desired := child(t, owner, deploymentV1)
 	// The first read of a kind starts its informer; do it before counting.
 	_ = a.Client.Get(ctx, client.ObjectKey{Namespace: owner.Namespace, Name: "none"}, &unstructured.Unstructured{Object: map[string]any{"apiVersion": "apps/v1", "kind": "Deployment"}})
@@ -227,10 +235,7 @@ func TestNewChildIsOneCreate(t *testing.T) {
 // A name taken by someone else's object is refused by the create, and the
 // object is left exactly as it was.
 func TestTakenNameIsLeftAlone(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, counted := newApplier(t, ctx)
-	owner := apply.Owner{Namespace: newNamespace(t, ctx), Name: "web", UID: types.UID(rand.String(8))}
+	ctx, a, counted, owner := setup(t)
 	theirs := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Namespace: owner.Namespace, Name: "web", Labels: map[string]string{"team": "other"}},
 		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "db", Port: 5432}}},
@@ -269,10 +274,7 @@ spec:
 // object: the create's ownership record is merged into the apply's first,
 // and what the API server defaulted at the create stays as it was.
 func TestFieldsDroppedAfterTheCreateAreRemoved(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, counted := newApplier(t, ctx)
-	owner := apply.Owner{Namespace: newNamespace(t, ctx), Name: "web", UID: types.UID(rand.String(8))}
+	ctx, a, counted, owner := setup(t)
 	v1 := child(t, owner, deploymentV1)
 	if _, err := a.Apply(ctx, owner, v1); err != nil {
 		t.Fatal(err)
@@ -331,10 +333,7 @@ func TestFieldsDroppedAfterTheCreateAreRemoved(t *testing.T) {
 // A Service created, then edited, keeps its cluster IP and node port,
 // which the API server allocated at the create.
 func TestServiceKeepsWhatWasAllocated(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, _ := newApplier(t, ctx)
-	owner := apply.Owner{Namespace: newNamespace(t, ctx), Name: "web", UID: types.UID(rand.String(8))}
+	ctx, a, _, owner := setup(t)
 	doc := `
 apiVersion: v1
 kind: Service
