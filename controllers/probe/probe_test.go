@@ -114,8 +114,16 @@ func TestProbeTCP(t *testing.T) {
 	if r := Probe(ctx, Target{Kind: TCP, Dial: closedPort(t)}, time.Second, loopback); r.State != v1alpha1.ReachabilityNotAnswering || r.Reason != ReasonConnectionRefused {
 		t.Errorf("closed port: %+v", r)
 	}
-	// Outside the allowed destinations: reported, never dialled.
+	// Outside the allowed destinations: reported, never dialled. The
+	// listener counts in its own goroutine: wait for the open port's one
+	// connection to be counted first, or a slow accept looks like a dial.
+	for deadline := time.Now().Add(5 * time.Second); n.Load() < 1 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	before := n.Load()
+	if before != 1 {
+		t.Fatalf("the open port counted %d connections, want 1", before)
+	}
 	other := []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}
 	if r := Probe(ctx, Target{Kind: TCP, Dial: open}, time.Second, other); r.State != v1alpha1.ReachabilityNotProbed || r.Reason != ReasonDestinationNotAllowed {
 		t.Errorf("not allowed: %+v", r)
