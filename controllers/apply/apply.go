@@ -161,8 +161,7 @@ func (a *Applier) Apply(ctx context.Context, owner Owner, desired *unstructured.
 	if err := a.adoptCreateRecord(ctx, gvk, key, live.GetUID(), nil); err != nil {
 		return Result{}, err
 	}
-	if err := a.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(desired),
-		client.FieldOwner(names.FieldOwner), client.ForceOwnership); err != nil {
+	if err := a.serverSideApply(ctx, desired); err != nil {
 		if replaceableError(err) {
 			return a.replace(ctx, live, desired, hash, err.Error())
 		}
@@ -183,19 +182,13 @@ func (a *Applier) replace(ctx context.Context, live, desired *unstructured.Unstr
 		return Result{}, err
 	}
 	uid := live.GetUID()
-	old := &metav1.PartialObjectMetadata{}
-	old.SetGroupVersionKind(gvk)
-	old.SetNamespace(key.Namespace)
-	old.SetName(key.Name)
-	if err := a.Client.Delete(ctx, old, client.Preconditions{UID: &uid}, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
+	if err := a.Client.Delete(ctx, metadataOf(gvk, key), client.Preconditions{UID: &uid}, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
 		return Result{}, fmt.Errorf("deleting %s %s to replace it (%s): %w", gvk.Kind, key, why, err)
 	}
 	a.Forget(gvk, key)
 	gone := false
 	for deadline := time.Now().Add(replaceWait); time.Now().Before(deadline); {
-		m := &metav1.PartialObjectMetadata{}
-		m.SetGroupVersionKind(gvk)
-		err := a.APIReader.Get(ctx, key, m)
+		m, err := a.metadata(ctx, gvk, key)
 		if apierrors.IsNotFound(err) || (err == nil && m.GetUID() != uid) {
 			gone = true
 			break
@@ -213,8 +206,7 @@ func (a *Applier) replace(ctx context.Context, live, desired *unstructured.Unstr
 		return Result{Outcome: Terminating, Why: why}, nil
 	}
 	carryOver(live, desired)
-	if err := a.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(desired),
-		client.FieldOwner(names.FieldOwner), client.ForceOwnership); err != nil {
+	if err := a.serverSideApply(ctx, desired); err != nil {
 		// Refused (an address taken that the check could not see): put
 		// the old object back, so the workload is not left without it
 		// while the refusal is retried.
@@ -337,9 +329,8 @@ func (a *Applier) lostItsReference(ctx context.Context, owner Owner, gvk schema.
 		l[names.ManagedByLabel] != names.ManagedByValue || l[names.ExposureLabel] != owner.Name {
 		return false, nil
 	}
-	m := &metav1.PartialObjectMetadata{}
-	m.SetGroupVersionKind(gvk)
-	if err := a.APIReader.Get(ctx, client.ObjectKey{Namespace: live.GetNamespace(), Name: live.GetName()}, m); err != nil {
+	m, err := a.metadata(ctx, gvk, client.ObjectKey{Namespace: live.GetNamespace(), Name: live.GetName()})
+	if err != nil {
 		return false, fmt.Errorf("reading the field managers of %s %s/%s: %w", gvk.Kind, live.GetNamespace(), live.GetName(), err)
 	}
 	return appliedByUs(m.GetManagedFields()), nil

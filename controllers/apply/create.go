@@ -61,8 +61,7 @@ func (a *Applier) create(ctx context.Context, owner Owner, desired *unstructured
 	if err := a.adoptCreateRecord(ctx, gvk, key, m.GetUID(), m); err != nil {
 		return Result{}, err
 	}
-	if err := a.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(desired),
-		client.FieldOwner(names.FieldOwner), client.ForceOwnership); err != nil {
+	if err := a.serverSideApply(ctx, desired); err != nil {
 		return Result{}, fmt.Errorf("applying %s %s: %w", gvk.Kind, key, err)
 	}
 	a.remember(gvk, key, hash, desired.GetResourceVersion())
@@ -101,11 +100,7 @@ func (a *Applier) adoptCreateRecord(ctx context.Context, gvk schema.GroupVersion
 		return fmt.Errorf("merging the create record of %s %s into the apply record: %w", gvk.Kind, key, err)
 	}
 	if patch != nil {
-		target := &metav1.PartialObjectMetadata{}
-		target.SetGroupVersionKind(gvk)
-		target.SetNamespace(key.Namespace)
-		target.SetName(key.Name)
-		if err := a.Client.Patch(ctx, target, client.RawPatch(types.JSONPatchType, patch)); err != nil {
+		if err := a.Client.Patch(ctx, metadataOf(gvk, key), client.RawPatch(types.JSONPatchType, patch)); err != nil {
 			return fmt.Errorf("merging the create record of %s %s into the apply record: %w", gvk.Kind, key, err)
 		}
 	}
@@ -116,12 +111,27 @@ func (a *Applier) adoptCreateRecord(ctx context.Context, gvk schema.GroupVersion
 // metadata reads an object's metadata, managedFields included, from the
 // API server.
 func (a *Applier) metadata(ctx context.Context, gvk schema.GroupVersionKind, key client.ObjectKey) (*metav1.PartialObjectMetadata, error) {
-	m := &metav1.PartialObjectMetadata{}
-	m.SetGroupVersionKind(gvk)
+	m := metadataOf(gvk, key)
 	if err := a.APIReader.Get(ctx, key, m); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// metadataOf names one object, for a metadata-only read, patch or delete.
+func metadataOf(gvk schema.GroupVersionKind, key client.ObjectKey) *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(gvk)
+	m.SetNamespace(key.Namespace)
+	m.SetName(key.Name)
+	return m
+}
+
+// serverSideApply applies the desired object as the operator's field
+// manager, taking over fields another manager changed (ForceOwnership).
+func (a *Applier) serverSideApply(ctx context.Context, desired *unstructured.Unstructured) error {
+	return a.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(desired),
+		client.FieldOwner(names.FieldOwner), client.ForceOwnership)
 }
 
 func (a *Applier) adopted(gvk schema.GroupVersionKind, key client.ObjectKey, uid types.UID) bool {
