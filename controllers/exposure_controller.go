@@ -195,9 +195,10 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			// by the events of the children just written, which bring
 			// the Exposure back (at low priority, see lowPriority) to
 			// observe them. Leaving the status to that reconcile saves
-			// a write per create and edit, and in a burst of creates
-			// keeps the Exposures' own rate limit for the reconciles
-			// that start workloads.
+			// the write whenever the two would differ (at N=1000, 656
+			// of 2973 status writes on the create path), and in a burst
+			// of creates keeps the Exposures' own rate limit for the
+			// reconciles that start workloads.
 			log.FromContext(ctx).V(1).Info("children written; the status follows their events")
 			r.backoff.Forget(req)
 			return ctrl.Result{}, nil
