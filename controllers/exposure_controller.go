@@ -91,6 +91,9 @@ type ExposureReconciler struct {
 	// events remembers the last Event of each kind per Exposure, so that a
 	// reconcile that read a stale cache does not repeat it.
 	events eventMemo
+	// references remembers which referenced objects (TLS Secrets,
+	// NetworkAttachmentDefinitions) were just seen to exist.
+	references seenReferences
 
 	// poolMu serialises the overlap check and creation of address pools.
 	poolMu sync.Mutex

@@ -589,3 +589,36 @@ spec:
 		t.Errorf("the create should write nothing else, got %v", other)
 	}
 }
+
+// Exposures that share one TLS Secret read it from the API server once in
+// a burst of reconciles, not once per reconcile of each (issue 15): the
+// check of a present reference is remembered for referenceSeenFor.
+func TestSharedTLSSecretIsReadOnceInABurst(t *testing.T) {
+	m := startManager(t)
+	ns := newNamespace(t)
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "wildcard"}, Type: corev1.SecretTypeTLS,
+		Data: map[string][]byte{corev1.TLSCertKey: []byte("x"), corev1.TLSPrivateKeyKey: []byte("y")}}
+	if err := env.Client.Create(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	const n = 5
+	for i := range n {
+		createExposure(t, ns, fmt.Sprintf(`
+metadata: {name: web%d}
+spec:
+  selector: {app: x}
+  ports: [{name: http, port: 80}]
+  ingress:
+    rules: [{host: web%d.example.com, paths: [{path: /}]}]
+    tls: {secretName: wildcard}
+`, i, i))
+	}
+	for i := range n {
+		waitCondition(t, ns, fmt.Sprintf("web%d", i), v1alpha1.ConditionStalled, metav1.ConditionFalse, "")
+	}
+	// Each Exposure was reconciled at least twice (children written, then
+	// the status from their events): 2n checks, and one read.
+	if got := m.writes.readsOf("/api/v1/namespaces/" + ns + "/secrets/wildcard"); got != 1 {
+		t.Errorf("the shared Secret was read %d times for %d Exposures, want 1", got, n)
+	}
+}

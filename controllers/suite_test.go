@@ -42,17 +42,34 @@ func TestMain(m *testing.M) {
 type writeCounter struct {
 	mu     sync.Mutex
 	writes []string
+	// reads are the GETs of one object (not lists or watches).
+	reads []string
 }
 
 func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
 	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		w.mu.Lock()
 		if req.Method != http.MethodGet {
-			w.mu.Lock()
 			w.writes = append(w.writes, req.Method+" "+req.URL.Path)
-			w.mu.Unlock()
+		} else if req.URL.Query().Get("watch") == "" {
+			w.reads = append(w.reads, req.URL.Path)
 		}
+		w.mu.Unlock()
 		return rt.RoundTrip(req)
 	})
+}
+
+// readsOf counts the GETs of one path.
+func (w *writeCounter) readsOf(path string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, r := range w.reads {
+		if r == path {
+			n++
+		}
+	}
+	return n
 }
 
 // since returns the writes after the first n, ignoring leader-election and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
@@ -58,14 +59,16 @@ func relabel(v any) {
 // applyBaseline server-side applies every group of objects with a client
 // limited like the operator's (same QPS and burst) and as many workers as
 // the operator has reconcilers; each worker applies one group in render
-// order, the way one reconcile does.
-func applyBaseline(ctx context.Context, cfg *rest.Config, qps float32, burst, workers int, groups [][]*unstructured.Unstructured) error {
+// order, the way one reconcile does. It returns when each apply returned.
+func applyBaseline(ctx context.Context, cfg *rest.Config, qps float32, burst, workers int, groups [][]*unstructured.Unstructured) ([]time.Time, error) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = qps, burst
 	c, err := client.New(cfg, client.Options{Scheme: scheme.Scheme})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var mu sync.Mutex
+	var done []time.Time
 	work := make(chan []*unstructured.Unstructured)
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup
@@ -79,6 +82,9 @@ func applyBaseline(ctx context.Context, cfg *rest.Config, qps float32, burst, wo
 						errs <- fmt.Errorf("baseline: applying %s %s/%s: %w", o.GetKind(), o.GetNamespace(), o.GetName(), err)
 						return
 					}
+					mu.Lock()
+					done = append(done, time.Now())
+					mu.Unlock()
 				}
 			}
 		}()
@@ -95,12 +101,12 @@ feed:
 	close(work)
 	wg.Wait()
 	if failed != nil {
-		return failed
+		return nil, failed
 	}
 	select {
 	case err := <-errs:
-		return err
+		return nil, err
 	default:
-		return nil
+		return done, nil
 	}
 }

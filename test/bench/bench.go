@@ -251,10 +251,12 @@ func runBaseline(ctx context.Context, cfg *rest.Config, bc Config, w *watcher, r
 		w.ready.expect(key, 0)
 	}
 	start := time.Now()
-	if err := applyBaseline(ctx, cfg, bc.QPS, bc.Burst, bc.Workers, groups); err != nil {
+	applied, err := applyBaseline(ctx, cfg, bc.QPS, bc.Burst, bc.Workers, groups)
+	if err != nil {
 		return err
 	}
 	res.BaselineApplySeconds = time.Since(start).Seconds()
+	res.BaselineWriteShape = writeShape(start, applied, nil)
 	if err := w.ready.wait(ctx, bc.timeout()); err != nil {
 		return fmt.Errorf("baseline: %w", err)
 	}
@@ -302,6 +304,7 @@ func runOperator(ctx context.Context, k client.Client, op *cluster.Operator, cfg
 	}); err != nil {
 		return err
 	}
+	res.ExposuresCreatedSeconds = time.Since(start).Seconds()
 	if err := w.ready.wait(ctx, cfg.timeout()); err != nil {
 		return fmt.Errorf("operator: %w", err)
 	}
@@ -328,6 +331,8 @@ func runOperator(ctx context.Context, k client.Client, op *cluster.Operator, cfg
 	if err != nil {
 		return err
 	}
+	creates, updates := w.childWrites()
+	res.WriteShape = writeShape(start, creates, updates)
 	res.CreateChanges = w.stopCounting()
 	if lw := w.lastChildWriteAt(); !lw.IsZero() {
 		res.WritePhaseSeconds = lw.Sub(start).Seconds()

@@ -43,6 +43,14 @@ type Result struct {
 	// the cluster's controllers that bound O and B alike.
 	WritePhaseSeconds float64 `json:"writePhaseSeconds"`
 	WritePhaseRatio   float64 `json:"writePhaseRatio"`
+	// ExposuresCreatedSeconds is when the bench's last Exposure create
+	// returned: the write phase cannot end before it.
+	ExposuresCreatedSeconds float64 `json:"exposuresCreatedSeconds"`
+	// WriteShape and BaselineWriteShape say how the writes spread over
+	// the two phases: a long tail (a few late children, a rewrite) is a
+	// different cause than a slow, even rate.
+	WriteShape         *WriteShape `json:"writeShape,omitempty"`
+	BaselineWriteShape *WriteShape `json:"baselineWriteShape,omitempty"`
 	// Latency is create-to-Ready over the N Exposures.
 	Latency Percentiles `json:"createToReadyMs"`
 
@@ -120,6 +128,42 @@ type Percentiles struct {
 	P99 float64 `json:"p99"`
 }
 
+// WriteShape is when a phase's child writes happened, in seconds from
+// its start: creates at the median, the 90th percentile and the last, and
+// the writes to children that already existed.
+type WriteShape struct {
+	Creates           int     `json:"creates"`
+	CreatesP50Seconds float64 `json:"createsP50Seconds"`
+	CreatesP90Seconds float64 `json:"createsP90Seconds"`
+	LastCreateSeconds float64 `json:"lastCreateSeconds"`
+	Updates           int     `json:"updates"`
+	LastUpdateSeconds float64 `json:"lastUpdateSeconds,omitempty"`
+}
+
+func writeShape(start time.Time, creates, updates []time.Time) *WriteShape {
+	secs := func(ts []time.Time) []float64 {
+		out := make([]float64, len(ts))
+		for i, t := range ts {
+			out[i] = t.Sub(start).Seconds()
+		}
+		sort.Float64s(out)
+		return out
+	}
+	at := func(s []float64, p float64) float64 {
+		if len(s) == 0 {
+			return 0
+		}
+		return s[max(0, min(int(p*float64(len(s))+0.999999)-1, len(s)-1))]
+	}
+	c, u := secs(creates), secs(updates)
+	return &WriteShape{Creates: len(c), CreatesP50Seconds: at(c, 0.5), CreatesP90Seconds: at(c, 0.9), LastCreateSeconds: at(c, 1),
+		Updates: len(u), LastUpdateSeconds: at(u, 1)}
+}
+
+func (s *WriteShape) String() string {
+	return fmt.Sprintf("%.1fs/%.1fs/%.1fs, %d (%.1fs)", s.CreatesP50Seconds, s.CreatesP90Seconds, s.LastCreateSeconds, s.Updates, s.LastUpdateSeconds)
+}
+
 const mib = 1 << 20
 
 // Table prints every figure with its target.
@@ -134,6 +178,9 @@ func (r *Result) Table(out io.Writer) {
 	row("B: baseline, first apply to last ready", fmt.Sprintf("%.1fs (applies done at %.1fs)", r.BaselineSeconds, r.BaselineApplySeconds), "")
 	row("O/B", fmt.Sprintf("%.2f", r.Ratio), "<= 1.15")
 	row("write phase: operator's last child write / baseline's last apply", fmt.Sprintf("%.1fs / %.1fs = %.2f", r.WritePhaseSeconds, r.BaselineApplySeconds, r.WritePhaseRatio), "<= 1.15")
+	if o, b := r.WriteShape, r.BaselineWriteShape; o != nil && b != nil {
+		row("write shape: creates p50/p90/last, updates (last)", fmt.Sprintf("operator %s (Exposures created by %.1fs); baseline %s", o, r.ExposuresCreatedSeconds, b), "")
+	}
 	row("create-to-Ready p50/p95/p99", ms3(r.Latency), "")
 	row("writes per Exposure (create path)", fmt.Sprintf("%.2f (%s) vs %.2f children + 1 status", r.WritesPerExposure, methods(r.WritesByMethod), r.ChildrenPerExposure), "")
 	row("create path: resourceVersion changes", fmt.Sprintf("%d, by the operator %d %v", r.CreateChanges.Total, r.CreateChanges.ByOperator, r.CreateChanges.ByKind), "")

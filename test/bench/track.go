@@ -45,6 +45,10 @@ type watcher struct {
 	// lastChildWrite is when the operator last changed a child (not an
 	// Exposure) while counting: the end of its write phase.
 	lastChildWrite time.Time
+	// childCreates and childUpdates are when the operator created a child
+	// and when it changed one that existed, while counting: the shape of
+	// the write phase.
+	childCreates, childUpdates []time.Time
 }
 
 // changeCount tallies object changes (new resourceVersions) by kind.
@@ -129,7 +133,13 @@ func (w *watcher) count(kind string, old any, o client.Object) {
 	if ours := ourFields(o); (prev == nil && len(ours) > 0) || (prev != nil && !reflect.DeepEqual(ourFields(prev), ours)) {
 		w.changes.ByOperator++
 		if kind != "Exposure" {
-			w.lastChildWrite = time.Now()
+			now := time.Now()
+			w.lastChildWrite = now
+			if prev == nil {
+				w.childCreates = append(w.childCreates, now)
+			} else {
+				w.childUpdates = append(w.childUpdates, now)
+			}
 		}
 	}
 }
@@ -150,6 +160,7 @@ func (w *watcher) startCounting(nsPrefix string) {
 	defer w.mu.Unlock()
 	w.counting, w.countNS, w.changes = true, nsPrefix, changeCount{ByKind: map[string]int{}}
 	w.lastChildWrite = time.Time{}
+	w.childCreates, w.childUpdates = nil, nil
 }
 
 // lastChildWriteAt is when the operator last changed a child while
@@ -158,6 +169,14 @@ func (w *watcher) lastChildWriteAt() time.Time {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.lastChildWrite
+}
+
+// childWrites are the times of the operator's child creates and updates
+// while counting.
+func (w *watcher) childWrites() (creates, updates []time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]time.Time(nil), w.childCreates...), append([]time.Time(nil), w.childUpdates...)
 }
 
 func (w *watcher) stopCounting() changeCount {
