@@ -93,7 +93,10 @@ type ExposureReconciler struct {
 	events eventMemo
 	// references remembers which referenced objects (TLS Secrets,
 	// NetworkAttachmentDefinitions) were just seen to exist.
-	references seenReferences
+	references recently
+	// absent are the optional kinds the RESTMapper did not know when last
+	// asked (see served).
+	absent recently
 
 	// poolMu serialises the overlap check and creation of address pools.
 	poolMu sync.Mutex

@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -57,7 +56,7 @@ func (r *ExposureReconciler) checkReferences(ctx context.Context, exp *v1alpha1.
 // seen to exist a moment ago (seenReferences).
 func (r *ExposureReconciler) exists(ctx context.Context, gvk schema.GroupVersionKind, ns, name string) (bool, error) {
 	key := gvk.GroupKind().String() + "/" + ns + "/" + name
-	if r.references.recent(key, r.Now()) {
+	if r.references.within(key, r.Now(), referenceSeenFor) {
 		return true, nil
 	}
 	m := &metav1.PartialObjectMetadata{}
@@ -67,7 +66,7 @@ func (r *ExposureReconciler) exists(ctx context.Context, gvk schema.GroupVersion
 		return false, nil
 	}
 	if err == nil {
-		r.references.saw(key, r.Now())
+		r.references.saw(key, r.Now(), referenceSeenFor)
 	}
 	return err == nil, err
 }
@@ -77,40 +76,7 @@ func (r *ExposureReconciler) exists(ctx context.Context, gvk schema.GroupVersion
 // way; the memo only spares the API server the same read from every
 // Exposure that shares one Secret (a wildcard certificate behind forty
 // Ingresses) in a burst of reconciles: at N=1000 in the bench, 400 TLS
-// Exposures share ten Secrets.
+// Exposures share ten Secrets. Only presence is remembered: a missing
+// object is read again at every reconcile, so that its creation is seen at
+// the next retry.
 const referenceSeenFor = 10 * time.Second
-
-// seenReferences remembers when referenced objects were last seen to
-// exist. Only presence is remembered: a missing object is read again at
-// every reconcile, so that its creation is seen at the next retry.
-type seenReferences struct {
-	mu   sync.Mutex
-	seen map[string]time.Time
-}
-
-func (s *seenReferences) recent(key string, now time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	at, ok := s.seen[key]
-	if ok && now.Sub(at) >= referenceSeenFor {
-		delete(s.seen, key)
-		ok = false
-	}
-	return ok
-}
-
-func (s *seenReferences) saw(key string, now time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.seen == nil {
-		s.seen = map[string]time.Time{}
-	}
-	// Entries of references no longer read go here, so the map holds
-	// only what was seen within referenceSeenFor.
-	for k, at := range s.seen {
-		if now.Sub(at) >= referenceSeenFor {
-			delete(s.seen, k)
-		}
-	}
-	s.seen[key] = now
-}
