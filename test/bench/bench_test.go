@@ -46,6 +46,20 @@ func TestSmoke(t *testing.T) {
 	if !(res.WritePhaseSeconds > 0) || res.WritePhaseSeconds > res.OperatorSeconds+1 || !(res.WritePhaseRatio > 0) {
 		t.Errorf("write phase %.1fs (ratio %.2f) for O = %.1fs", res.WritePhaseSeconds, res.WritePhaseRatio, res.OperatorSeconds)
 	}
+	// The shape counts every child the operator created (3300 at N=1000:
+	// each is created once), and the baseline's every apply; the
+	// baseline's namespaces were gone before the operator's phase.
+	if o, b := res.WriteShape, res.BaselineWriteShape; o == nil || b == nil {
+		t.Error("no write shapes")
+	} else {
+		want := int(res.ChildrenPerExposure*float64(res.N) + 0.5)
+		if o.Creates != want || b.Creates != want || o.LastCreateSeconds > res.WritePhaseSeconds || b.LastCreateSeconds > res.BaselineApplySeconds {
+			t.Errorf("write shapes: operator %+v, baseline %+v; want %d creates each, within the phases (%.1fs, %.1fs)", o, b, want, res.WritePhaseSeconds, res.BaselineApplySeconds)
+		}
+	}
+	if !(res.BaselineRemovalSeconds > 0) || !(res.ExposuresCreatedSeconds > 0) {
+		t.Errorf("baseline removal %.1fs, Exposures created by %.1fs; want both > 0", res.BaselineRemovalSeconds, res.ExposuresCreatedSeconds)
+	}
 	// Every Exposure writes at least its children and its status once.
 	if res.WritesPerExposure < res.ChildrenPerExposure+1 {
 		t.Errorf("%.2f writes per Exposure, fewer than its %.2f children + status", res.WritesPerExposure, res.ChildrenPerExposure)

@@ -34,6 +34,10 @@ type Result struct {
 	BaselineSeconds       float64 `json:"baselineSeconds"`
 	// BaselineApplySeconds is when the baseline's last apply returned.
 	BaselineApplySeconds float64 `json:"baselineApplySeconds"`
+	// BaselineRemovalSeconds is how long deleting the baseline's
+	// namespaces took, before the operator's phase, so that both phases
+	// start on a cluster without the other's objects.
+	BaselineRemovalSeconds float64 `json:"baselineRemovalSeconds"`
 	Ratio                float64 `json:"ratio"`
 	// WritePhaseSeconds is the operator's write phase: from just before
 	// the first Exposure is created to the last change the operator made
