@@ -141,8 +141,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 
-	// Baseline first, while no operator runs: the operator then works on a
-	// cluster that already holds N groups of objects, never the reverse.
+	// Baseline first, while no operator runs; its namespaces are deleted
+	// before the operator's phase starts (below).
 	step("baseline: applying the rendered objects of %d Exposures (QPS %.0f, burst %d, %d workers)", cfg.N, cfg.QPS, cfg.Burst, cfg.Workers)
 	if err := runBaseline(ctx, c.Config, cfg, w, res); err != nil {
 		return nil, err

@@ -38,7 +38,7 @@ type Result struct {
 	// namespaces took, before the operator's phase, so that both phases
 	// start on a cluster without the other's objects.
 	BaselineRemovalSeconds float64 `json:"baselineRemovalSeconds"`
-	Ratio                float64 `json:"ratio"`
+	Ratio                  float64 `json:"ratio"`
 	// WritePhaseSeconds is the operator's write phase: from just before
 	// the first Exposure is created to the last change the operator made
 	// to a child, seen by the bench's watch. WritePhaseRatio compares it

@@ -187,7 +187,7 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	if err := testenv.InstallCRDs(c.Config, testenv.NADCRDPath()); err != nil {
 		return nil, err
 	}
-	if err := c.startNetworkStatusStandIn(ctx); err != nil {
+	if err := c.startNetworkStatusStandIn(); err != nil {
 		return nil, err
 	}
 	step("starting Traefik as the default IngressClass")

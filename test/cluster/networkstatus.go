@@ -49,7 +49,9 @@ type networkStatus struct {
 // watches rather than lists: listing every pod of the cluster three times
 // a second cost the API server, at the bench's 2000 pods, a tenth of its
 // CPU, and more with every pod (the local cluster slowed as it filled).
-func (c *Cluster) startNetworkStatusStandIn(ctx context.Context) error {
+//
+// It runs until Stop, not for the context that started the cluster.
+func (c *Cluster) startNetworkStatusStandIn() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stopFuncs = append(c.stopFuncs, cancel)
 	pods, err := cache.New(c.Config, cache.Options{Scheme: c.Client.Scheme(), ByObject: map[client.Object]cache.ByObject{
