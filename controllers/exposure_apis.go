@@ -19,7 +19,7 @@ import (
 // RetryStalledAfter (30 s by default), so a CRD installed meanwhile is
 // found at most this much later than it would be otherwise. In the bench,
 // before this, the misses for OpenShift's Route (absent there) were two
-// discovery requests at every reconcile, and 8% of the manager's CPU in a
+// discovery requests at every reconcile, and 12% of the manager's CPU in a
 // burst of creates, rebuilding the mapper (issue 15).
 const absentRecheck = 5 * time.Second
 

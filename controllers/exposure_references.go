@@ -53,7 +53,7 @@ func (r *ExposureReconciler) checkReferences(ctx context.Context, exp *v1alpha1.
 }
 
 // exists reads an object's metadata from the API server, unless it was
-// seen to exist a moment ago (seenReferences).
+// seen to exist less than referenceSeenFor ago.
 func (r *ExposureReconciler) exists(ctx context.Context, gvk schema.GroupVersionKind, ns, name string) (bool, error) {
 	key := gvk.GroupKind().String() + "/" + ns + "/" + name
 	if r.references.within(key, r.Now(), referenceSeenFor) {
