@@ -536,9 +536,13 @@ func percentiles(d []time.Duration) Percentiles {
 		if len(s) == 0 {
 			return 0
 		}
-		i := int(p*float64(len(s))+0.999999) - 1
-		i = max(0, min(i, len(s)-1))
-		return float64(s[i].Microseconds()) / 1000
+		return float64(s[nearestRank(len(s), p)].Microseconds()) / 1000
 	}
 	return Percentiles{P50: at(0.50), P95: at(0.95), P99: at(0.99)}
+}
+
+// nearestRank is the index of the p-th percentile (0 < p <= 1) in n
+// sorted values, n > 0.
+func nearestRank(n int, p float64) int {
+	return max(0, min(int(p*float64(n)+0.999999)-1, n-1))
 }

@@ -157,7 +157,7 @@ func writeShape(start time.Time, creates, updates []time.Time) *WriteShape {
 		if len(s) == 0 {
 			return 0
 		}
-		return s[max(0, min(int(p*float64(len(s))+0.999999)-1, len(s)-1))]
+		return s[nearestRank(len(s), p)]
 	}
 	c, u := secs(creates), secs(updates)
 	return &WriteShape{Creates: len(c), CreatesP50Seconds: at(c, 0.5), CreatesP90Seconds: at(c, 0.9), LastCreateSeconds: at(c, 1),

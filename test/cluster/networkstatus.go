@@ -107,8 +107,9 @@ func (c *Cluster) startNetworkStatusStandIn() error {
 			p := &corev1.Pod{}
 			if err := pods.Get(ctx, key, p); err == nil && needsNetworkStatus(p) {
 				if err := c.annotatePod(ctx, p, next); err != nil && !apierrors.IsNotFound(err) {
-					// A conflict comes back with the pod's next event
-					// too; anything else is retried here.
+					// Retried with backoff (a conflict, the pod
+					// changed since the watch showed it, also comes
+					// back with that change's event).
 					queue.AddRateLimited(key)
 					queue.Done(key)
 					continue
