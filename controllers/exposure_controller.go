@@ -384,7 +384,7 @@ func (r *ExposureReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		b = b.WatchesRawSource(source.Channel(changed, &handler.EnqueueRequestForObject{}))
 	}
 	// What Owns would watch with, at low priority.
-	owned := lowPriority{handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &v1alpha1.Exposure{}, handler.OnlyControllerOwner())}
+	owned := lowPriority{handler.EnqueueRequestsFromMapFunc(byControllerExposure)}
 	c, err := b.
 		Named("exposure").
 		// Status writes do not change the generation; labels and
