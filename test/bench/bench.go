@@ -141,10 +141,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 
+	// Every process's CPU, sampled through both phases, says where each
+	// write phase's time went.
+	cpu := startCPUSampler(500 * time.Millisecond)
+	defer cpu.stop()
+
 	// Baseline first, while no operator runs; its namespaces are deleted
 	// before the operator's phase starts (below).
 	step("baseline: applying the rendered objects of %d Exposures (QPS %.0f, burst %d, %d workers)", cfg.N, cfg.QPS, cfg.Burst, cfg.Workers)
-	if err := runBaseline(ctx, c.Config, cfg, w, res); err != nil {
+	if err := runBaseline(ctx, c.Config, cfg, w, cpu, res); err != nil {
 		return nil, err
 	}
 	step("baseline: %.1fs (applies done after %.1fs)", res.BaselineSeconds, res.BaselineApplySeconds)
@@ -189,7 +194,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}()
 
 	step("operator: creating %d Exposures", cfg.N)
-	if err := runOperator(ctx, k, op, cfg, w, res); err != nil {
+	if err := runOperator(ctx, k, op, cfg, w, cpu, res); err != nil {
 		return nil, err
 	}
 	step("operator: %.1fs (server timestamps %.0fs), O/B %.2f; %.1f writes per Exposure", res.OperatorSeconds, res.OperatorServerSeconds, res.Ratio, res.WritesPerExposure)
@@ -250,7 +255,7 @@ func serverVersion(cfg *rest.Config) (string, error) {
 // runBaseline applies the rendered objects and waits until every group is
 // ready. B runs from just before the first apply to the moment the last
 // group is seen ready, on the same clock as O.
-func runBaseline(ctx context.Context, cfg *rest.Config, bc Config, w *watcher, res *Result) error {
+func runBaseline(ctx context.Context, cfg *rest.Config, bc Config, w *watcher, cpu *cpuSampler, res *Result) error {
 	opts := manager.DefaultOptions().Controller.Render
 	groups := make([][]*unstructured.Unstructured, bc.N)
 	for i := range groups {
@@ -274,6 +279,9 @@ func runBaseline(ctx context.Context, cfg *rest.Config, bc Config, w *watcher, r
 	res.BaselineWriteShape = writeShape(start, applied, nil)
 	if err := w.ready.wait(ctx, bc.timeout()); err != nil {
 		return fmt.Errorf("baseline: %w", err)
+	}
+	if used, ok := cpu.between(start, start.Add(time.Duration(res.BaselineApplySeconds*float64(time.Second)))); ok {
+		res.BaselineApplyCPU = &used
 	}
 	last := start
 	for i := range groups {
@@ -320,7 +328,7 @@ func removeNamespaces(ctx context.Context, k client.Client, nss []string, timeou
 // from just before the first create to the moment the last Exposure is
 // seen Ready; the server's own timestamps (first creationTimestamp, last
 // Ready lastTransitionTime, one-second precision) are reported next to it.
-func runOperator(ctx context.Context, k client.Client, op *cluster.Operator, cfg Config, w *watcher, res *Result) error {
+func runOperator(ctx context.Context, k client.Client, op *cluster.Operator, cfg Config, w *watcher, cpu *cpuSampler, res *Result) error {
 	before, err := cluster.WaitScrape(ctx, op.MetricsURL, time.Minute)
 	if err != nil {
 		return err
@@ -382,6 +390,9 @@ func runOperator(ctx context.Context, k client.Client, op *cluster.Operator, cfg
 	res.CreateChanges = w.stopCounting()
 	if lw := w.lastChildWriteAt(); !lw.IsZero() {
 		res.WritePhaseSeconds = lw.Sub(start).Seconds()
+		if used, ok := cpu.between(start, lw); ok {
+			res.WritePhaseCPU = &used
+		}
 		if res.BaselineApplySeconds > 0 {
 			res.WritePhaseRatio = res.WritePhaseSeconds / res.BaselineApplySeconds
 		}

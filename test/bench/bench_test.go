@@ -57,6 +57,13 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("write shapes: operator %+v, baseline %+v; want %d creates each, within the phases (%.1fs, %.1fs)", o, b, want, res.WritePhaseSeconds, res.BaselineApplySeconds)
 		}
 	}
+	// Both write phases' CPU was sampled: the API server worked in both,
+	// the manager only in the operator's (it starts after the baseline).
+	if o, b := res.WritePhaseCPU, res.BaselineApplyCPU; o == nil || b == nil {
+		t.Error("no write-phase CPU figures")
+	} else if !(o.ByName["kube-apiserver"] > 0) || !(b.ByName["kube-apiserver"] > 0) || !(o.ByName["manager"] > 0) || b.ByName["manager"] != 0 || !(o.MachineBusy > 0) {
+		t.Errorf("write-phase CPU: operator %s, baseline %s", o, b)
+	}
 	if !(res.BaselineRemovalSeconds > 0) || !(res.ExposuresCreatedSeconds > 0) {
 		t.Errorf("baseline removal %.1fs, Exposures created by %.1fs; want both > 0", res.BaselineRemovalSeconds, res.ExposuresCreatedSeconds)
 	}

@@ -47,6 +47,13 @@ type Result struct {
 	// the cluster's controllers that bound O and B alike.
 	WritePhaseSeconds float64 `json:"writePhaseSeconds"`
 	WritePhaseRatio   float64 `json:"writePhaseRatio"`
+	// WritePhaseCPU and BaselineApplyCPU are the CPU each process used
+	// in the two write phases (sampled every 0.5 s, so each window is up
+	// to a second longer than its phase): the operator's cost apart from
+	// the cluster's is the manager's own CPU and what the other processes
+	// used beyond the baseline's.
+	WritePhaseCPU    *PhaseCPU `json:"writePhaseCPU,omitempty"`
+	BaselineApplyCPU *PhaseCPU `json:"baselineApplyCPU,omitempty"`
 	// ExposuresCreatedSeconds is when the bench's last Exposure create
 	// returned: the write phase cannot end before it.
 	ExposuresCreatedSeconds float64 `json:"exposuresCreatedSeconds"`
@@ -184,6 +191,10 @@ func (r *Result) Table(out io.Writer) {
 	row("write phase: operator's last child write / baseline's last apply", fmt.Sprintf("%.1fs / %.1fs = %.2f", r.WritePhaseSeconds, r.BaselineApplySeconds, r.WritePhaseRatio), "<= 1.15")
 	if o, b := r.WriteShape, r.BaselineWriteShape; o != nil && b != nil {
 		row("write shape: creates p50/p90/last, updates (last)", fmt.Sprintf("operator %s (Exposures created by %.1fs); baseline %s", o, r.ExposuresCreatedSeconds, b), "")
+	}
+	if r.WritePhaseCPU != nil && r.BaselineApplyCPU != nil {
+		row("write phase CPU: operator", r.WritePhaseCPU.String(), "")
+		row("write phase CPU: baseline", r.BaselineApplyCPU.String(), "")
 	}
 	row("create-to-Ready p50/p95/p99", ms3(r.Latency), "")
 	row("writes per Exposure (create path)", fmt.Sprintf("%.2f (%s) vs %.2f children + 1 status", r.WritesPerExposure, methods(r.WritesByMethod), r.ChildrenPerExposure), "")
