@@ -74,6 +74,8 @@ func (r *ExposureReconciler) applyAll(ctx context.Context, exp *v1alpha1.Exposur
 				"Replaced %s %s (deleted and created again): %s", obj.GetKind(), obj.GetName(), res.Why)
 		case apply.Terminating:
 			out.waiting = true
+		case apply.Unseen:
+			out.unseen = true
 		}
 	}
 	switch {

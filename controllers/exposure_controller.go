@@ -195,7 +195,7 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			return ctrl.Result{}, err
 		}
 		stall, waiting = firstStall(stall, conv.stall), conv.waiting
-		if conv.written && stall == nil && !waiting {
+		if (conv.written || conv.unseen) && stall == nil && !waiting {
 			// The status this reconcile could write would describe
 			// children the cache does not show yet, and be outdated
 			// by the events of the children just written, which bring
@@ -207,6 +207,12 @@ func (r *ExposureReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			// reconciles that start workloads.
 			log.FromContext(ctx).V(1).Info("children written; the status follows their events")
 			r.backoff.Forget(req)
+			if conv.unseen {
+				// Should the unseen child be deleted before the cache
+				// ever showed it, no event would bring it back: look
+				// again once the applier no longer takes it to exist.
+				return ctrl.Result{RequeueAfter: r.Applier.UnseenWindow()}, nil
+			}
 			return ctrl.Result{}, nil
 		}
 	}
@@ -298,6 +304,9 @@ type convergence struct {
 	// written is true when the API server changed at least one child:
 	// its watch event is on its way, and with it another reconcile.
 	written bool
+	// unseen is true when a child created moments ago is not in the
+	// cache yet (apply.Unseen): its watch event too is on its way.
+	unseen bool
 }
 
 // converge writes the desired children: finalizer first when some live in

@@ -51,7 +51,15 @@ const (
 	// Terminating: the object is being deleted (a replacement waits for
 	// its finalizers); nothing was sent, and the caller looks again soon.
 	Terminating Outcome = "Terminating"
+	// Unseen: this applier created the object from the same desired state
+	// moments ago (within UnseenFor) and the cache does not show it yet;
+	// nothing was sent, and the object's watch event is still to come.
+	Unseen Outcome = "Unseen"
 )
+
+// DefaultUnseenFor is how long a child just created is taken to exist
+// while the cache does not show it yet (Applier.UnseenFor).
+const DefaultUnseenFor = 3 * time.Second
 
 // Result is what Apply did, and why when it replaced the object.
 type Result struct {
@@ -94,6 +102,16 @@ type Applier struct {
 	APIReader client.Reader
 	// Scheme knows the typed kinds, which are read from the typed cache.
 	Scheme *runtime.Scheme
+	// UnseenFor is how long after creating an object the applier takes
+	// it to exist although the cache does not show it (zero:
+	// DefaultUnseenFor). A reconcile that the first child's event brings
+	// can start before the watch delivered the last child just created;
+	// without this it would send the create again (refused: the name is
+	// taken), look the object up, and write a status that describes the
+	// cache without that child. Past the window, or for another desired
+	// state, the usual create path runs, which is always correct; once
+	// the cache has shown the object, its absence means it was deleted.
+	UnseenFor time.Duration
 
 	mu sync.Mutex
 	// applied remembers, per object, the hash of the last request and the
@@ -107,6 +125,9 @@ type appliedState struct {
 	// adopted is the UID of the object once its create record is known
 	// to be merged into the apply record (see adoptCreateRecord).
 	adopted types.UID
+	// created is when this applier created the object, until the cache
+	// is seen to hold it (zero when it only applied it).
+	created time.Time
 }
 
 // Apply brings one object to its desired state.
@@ -128,11 +149,16 @@ func (a *Applier) Apply(ctx context.Context, owner Owner, desired *unstructured.
 	live, err := a.getCached(ctx, gvk, key)
 	switch {
 	case apierrors.IsNotFound(err):
+		if a.createdMomentsAgo(gvk, key, hash) {
+			return Result{Outcome: Unseen}, nil
+		}
 		// Not in our filtered cache: either absent, or someone else's.
 		return a.create(ctx, owner, desired, hash)
 	case err != nil:
 		return Result{}, fmt.Errorf("reading %s %s: %w", gvk.Kind, key, err)
 	default:
+		// Seen: from now on, missing from the cache means deleted.
+		a.seen(gvk, key)
 		if why := foreign(owner, live); why != "" {
 			lost, err := a.lostItsReference(ctx, owner, gvk, live)
 			if err != nil {
@@ -240,6 +266,37 @@ func (a *Applier) unchanged(gvk schema.GroupVersionKind, key client.ObjectKey, h
 		return true
 	}
 	return false
+}
+
+// UnseenWindow is UnseenFor, or DefaultUnseenFor when that is zero.
+func (a *Applier) UnseenWindow() time.Duration {
+	if a.UnseenFor == 0 {
+		return DefaultUnseenFor
+	}
+	return a.UnseenFor
+}
+
+// seen forgets when the object was created, once the cache holds it.
+func (a *Applier) seen(gvk schema.GroupVersionKind, key client.ObjectKey) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	k := cacheKey(gvk, key)
+	if st, ok := a.applied[k]; ok && !st.created.IsZero() {
+		st.created = time.Time{}
+		a.applied[k] = st
+	}
+}
+
+// createdMomentsAgo is true when this applier created the object from
+// this desired state less than UnseenFor ago and the cache has not been
+// seen to hold it since: a child deleted after the cache showed it is
+// created again at once.
+func (a *Applier) createdMomentsAgo(gvk schema.GroupVersionKind, key client.ObjectKey, hash string) bool {
+	window := a.UnseenWindow()
+	a.mu.Lock()
+	st, ok := a.applied[cacheKey(gvk, key)]
+	a.mu.Unlock()
+	return ok && st.hash == hash && !st.created.IsZero() && time.Since(st.created) < window
 }
 
 func (a *Applier) remember(gvk schema.GroupVersionKind, key client.ObjectKey, hash, rv string) {

@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -37,7 +38,10 @@ func (a *Applier) create(ctx context.Context, owner Owner, desired *unstructured
 	// patch) is refused, not dropped with a warning.
 	err := a.Client.Create(ctx, obj, client.FieldOwner(names.FieldOwner), client.FieldValidation(metav1.FieldValidationStrict))
 	if err == nil {
-		a.remember(gvk, key, hash, obj.GetResourceVersion())
+		created := time.Now()
+		a.updateState(gvk, key, func(st *appliedState) {
+			st.hash, st.resourceVersion, st.created = hash, obj.GetResourceVersion(), created
+		})
 		return Result{Outcome: Applied, Written: true}, nil
 	}
 	if !apierrors.IsAlreadyExists(err) {

@@ -72,9 +72,16 @@ func discovery(path string) bool {
 // stripped.
 func newApplier(t *testing.T, ctx context.Context) (*apply.Applier, *requests) {
 	t.Helper()
+	return newApplierCaching(t, ctx, labels.SelectorFromSet(labels.Set{names.ManagedByLabel: names.ManagedByValue}))
+}
+
+// newApplierCaching is newApplier with a cache of the objects that the
+// selector matches.
+func newApplierCaching(t *testing.T, ctx context.Context, cached labels.Selector) (*apply.Applier, *requests) {
+	t.Helper()
 	c, err := cache.New(env.Config, cache.Options{
 		Scheme:               scheme.Scheme,
-		DefaultLabelSelector: labels.SelectorFromSet(labels.Set{names.ManagedByLabel: names.ManagedByValue}),
+		DefaultLabelSelector: cached,
 		DefaultTransform:     cache.TransformStripManagedFields(),
 	})
 	if err != nil {
@@ -365,5 +372,76 @@ spec:
 	}
 	if _, has := after.Annotations["team"]; has {
 		t.Fatalf("the dropped annotation is still there: %v", after.Annotations)
+	}
+}
+
+// A child created moments ago that the cache does not show yet is taken
+// to exist: no second create, no lookup (apply.Unseen). Another desired
+// state, or the window past, takes the usual path: the create, refused
+// because the name is taken, and the lookup that finds it is ours.
+func TestJustCreatedChildNotYetCachedIsUnseen(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	// A cache that never shows the children: as one that lags forever.
+	a, counted := newApplierCaching(t, ctx, labels.SelectorFromSet(labels.Set{"never": "cached"}))
+	a.UnseenFor = time.Second
+	owner := apply.Owner{Namespace: newNamespace(t, ctx), Name: "web", UID: types.UID(rand.String(8))}
+	desired := child(t, owner, deploymentV1)
+
+	if res, err := a.Apply(ctx, owner, desired); err != nil || res.Outcome != apply.Applied {
+		t.Fatalf("first Apply: %+v, %v", res, err)
+	}
+	counted.take()
+	res, err := a.Apply(ctx, owner, desired)
+	if err != nil || res.Outcome != apply.Unseen || res.Written {
+		t.Fatalf("Apply again at once: %+v, %v; want Unseen, nothing written", res, err)
+	}
+	if n := counted.take(); len(n) != 0 {
+		t.Errorf("Apply of an unseen child sent requests: %v", n)
+	}
+
+	time.Sleep(a.UnseenFor)
+	if res, err := a.Apply(ctx, owner, desired); err != nil || res.Outcome != apply.Unchanged {
+		t.Fatalf("Apply after the window: %+v, %v; want Unchanged, by the create path", res, err)
+	}
+	if n := counted.take(); n[http.MethodPost] != 1 || n[http.MethodGet] != 1 || n[http.MethodPatch] != 0 {
+		t.Errorf("after the window: requests %v; want the refused create and the lookup", n)
+	}
+
+	changed := desired.DeepCopy()
+	_ = unstructured.SetNestedField(changed.Object, int64(2), "spec", "replicas")
+	if res, err := a.Apply(ctx, owner, changed); err != nil || res.Outcome != apply.Applied || !res.Written {
+		t.Fatalf("Apply of another desired state: %+v, %v; want Applied", res, err)
+	}
+	if n := counted.take(); n[http.MethodPost] != 1 || n[http.MethodGet] == 0 || n[http.MethodPatch] == 0 {
+		t.Errorf("another desired state: requests %v; want the refused create, the lookup, the apply", n)
+	}
+}
+
+// Once the cache has shown a child, its absence means it was deleted: it
+// is created again at once, however recently it was first created.
+func TestSeenThenDeletedChildIsCreatedAgainAtOnce(t *testing.T) {
+	ctx, a, _, owner := setup(t)
+	a.UnseenFor = time.Minute
+	desired := child(t, owner, deploymentV1)
+	if res, err := a.Apply(ctx, owner, desired); err != nil || res.Outcome != apply.Applied {
+		t.Fatalf("first Apply: %+v, %v", res, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for res, err := a.Apply(ctx, owner, desired); res.Outcome != apply.Unchanged; res, err = a.Apply(ctx, owner, desired) {
+		if err != nil || res.Outcome != apply.Unseen || time.Now().After(deadline) {
+			t.Fatalf("waiting for the cache to show the child: %+v, %v", res, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := env.Client.Delete(ctx, live(t, ctx, desired)); err != nil {
+		t.Fatal(err)
+	}
+	for res, err := a.Apply(ctx, owner, desired); res.Outcome != apply.Applied; res, err = a.Apply(ctx, owner, desired) {
+		// Unchanged while the cache still holds the deleted child.
+		if err != nil || res.Outcome != apply.Unchanged || time.Now().After(deadline) {
+			t.Fatalf("after the delete: %+v, %v; want it created again", res, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
