@@ -91,8 +91,6 @@ type ExposureReconciler struct {
 	// events remembers the last Event of each kind per Exposure, so that a
 	// reconcile that read a stale cache does not repeat it.
 	events eventMemo
-	// statuses remembers each status just written (statusMemo).
-	statuses statusMemo
 	// references remembers which referenced objects (TLS Secrets,
 	// NetworkAttachmentDefinitions) were just seen to exist.
 	references recently

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -22,72 +21,17 @@ import (
 // and records an Event only when a condition worth a human's attention
 // changes, so that a steady Exposure costs no writes at all.
 func (r *ExposureReconciler) writeStatus(ctx context.Context, exp *v1alpha1.Exposure, res observe.Result, stall *observe.Stall) error {
-	key := client.ObjectKeyFromObject(exp)
-	before := exp.DeepCopy()
-	if written, ok := r.statuses.lagging(key, exp); ok {
-		// The cache does not show the status this manager wrote moments
-		// ago: compare with, and patch from, what was written, or a
-		// second reconcile would write the same status again.
-		before.Status = *written
-	}
-	next := observe.Compute(before.Status, exp.Generation, res, stall, metav1.NewTime(r.Now()))
-	if equality.Semantic.DeepEqual(before.Status, next) {
+	next := observe.Compute(exp.Status, exp.Generation, res, stall, metav1.NewTime(r.Now()))
+	if equality.Semantic.DeepEqual(exp.Status, next) {
 		return nil
 	}
+	before := exp.DeepCopy()
 	exp.Status = next
 	if err := r.Client.Status().Patch(ctx, exp, client.MergeFrom(before), client.FieldOwner(names.FieldOwner)); err != nil {
 		return fmt.Errorf("writing status: %w", err)
 	}
-	r.statuses.wrote(key, exp)
 	r.recordTransitions(exp, before.Status.Conditions, next.Conditions)
 	return nil
-}
-
-// statusMemoFor is how long a status just written is remembered: the
-// watch delivers it to the cache within milliseconds, or seconds under
-// load.
-const statusMemoFor = 3 * time.Second
-
-// statusMemo remembers, for a few seconds, the status each Exposure was
-// last given and the resourceVersion that write produced. The status is
-// computed from the cached Exposure, which can lag behind the write; a
-// reconcile in that gap (brought by a child's event) would compute the
-// same status against the stale one and write it again (seen in about 1
-// of 10 runs of TestCreateWritesEachChildOnceAndTheStatusOnce, with two
-// identical patches). Entries go after statusMemoFor, so the memory holds
-// only the statuses of the last few seconds, not one per Exposure.
-type statusMemo struct{ m sync.Map }
-
-type writtenStatus struct {
-	uid             types.UID
-	resourceVersion string
-	status          *v1alpha1.ExposureStatus
-	at              time.Time
-}
-
-func (s *statusMemo) wrote(key client.ObjectKey, exp *v1alpha1.Exposure) {
-	w := &writtenStatus{uid: exp.UID, resourceVersion: exp.ResourceVersion, status: exp.Status.DeepCopy(), at: time.Now()}
-	s.m.Store(key, w)
-	time.AfterFunc(statusMemoFor, func() { s.m.CompareAndDelete(key, w) })
-}
-
-// lagging is the status last written, while the cached Exposure is not
-// the object that write produced: the same Exposure (UID), written less
-// than statusMemoFor ago. Once the cache shows the write, the entry goes.
-func (s *statusMemo) lagging(key client.ObjectKey, cached *v1alpha1.Exposure) (*v1alpha1.ExposureStatus, bool) {
-	v, ok := s.m.Load(key)
-	if !ok {
-		return nil, false
-	}
-	w := v.(*writtenStatus)
-	switch {
-	case w.uid != cached.UID || time.Since(w.at) >= statusMemoFor:
-		return nil, false
-	case w.resourceVersion == cached.ResourceVersion:
-		s.m.CompareAndDelete(key, w)
-		return nil, false
-	}
-	return w.status, true
 }
 
 func (r *ExposureReconciler) recordTransitions(exp *v1alpha1.Exposure, before, after []metav1.Condition) {
