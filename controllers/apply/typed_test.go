@@ -22,8 +22,8 @@ import (
 
 // goldenChildren are the children of every render golden case whose kind
 // the scheme knows (the kinds a create sends typed), with their namespace
-// set to ns. Fields the API server allocates uniquely (a fixed cluster IP,
-// a node port, a health-check node port) are dropped so that the same object can be created twice.
+// set to ns, and without what the API server allocates (dropAllocated), so
+// that the same object can be created twice.
 func goldenChildren(t *testing.T, ns string) []*unstructured.Unstructured {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join("..", "render", "testdata", "*", "expected.yaml"))
@@ -49,20 +49,30 @@ func goldenChildren(t *testing.T, ns string) []*unstructured.Unstructured {
 			}
 			u.SetNamespace(ns)
 			u.SetName(filepath.Base(filepath.Dir(f)) + "-" + strings.ToLower(u.GetKind()) + "-" + u.GetName())
-			if u.GetKind() == "Service" {
-				unstructured.RemoveNestedField(u.Object, "spec", "clusterIP")
-				unstructured.RemoveNestedField(u.Object, "spec", "clusterIPs")
-				unstructured.RemoveNestedField(u.Object, "spec", "healthCheckNodePort")
-				ports, _, _ := unstructured.NestedSlice(u.Object, "spec", "ports")
-				for _, p := range ports {
-					delete(p.(map[string]any), "nodePort")
-				}
-				_ = unstructured.SetNestedSlice(u.Object, ports, "spec", "ports")
-			}
+			dropAllocated(u)
 			out = append(out, u)
 		}
 	}
 	return out
+}
+
+// dropAllocated removes what the API server allocates uniquely to a
+// Service (cluster IPs, node ports, the health-check node port): a golden
+// child holds fixed values, which a second create could not get, and two
+// creates get different ones.
+func dropAllocated(u *unstructured.Unstructured) {
+	if u.GetKind() != "Service" {
+		return
+	}
+	for _, f := range []string{"clusterIP", "clusterIPs", "healthCheckNodePort"} {
+		unstructured.RemoveNestedField(u.Object, "spec", f)
+	}
+	if ports, ok, _ := unstructured.NestedSlice(u.Object, "spec", "ports"); ok {
+		for _, p := range ports {
+			delete(p.(map[string]any), "nodePort")
+		}
+		_ = unstructured.SetNestedSlice(u.Object, ports, "spec", "ports")
+	}
 }
 
 // comparable is what two creates of the same desired object must agree
@@ -71,16 +81,11 @@ func comparable(u *unstructured.Unstructured) map[string]any {
 	c := u.DeepCopy()
 	for _, f := range [][]string{
 		{"metadata", "namespace"}, {"metadata", "uid"}, {"metadata", "resourceVersion"}, {"metadata", "creationTimestamp"},
-		{"metadata", "managedFields"}, {"metadata", "generation"}, {"spec", "clusterIP"}, {"spec", "clusterIPs"}, {"spec", "healthCheckNodePort"}, {"status"},
+		{"metadata", "managedFields"}, {"metadata", "generation"}, {"status"},
 	} {
 		unstructured.RemoveNestedField(c.Object, f...)
 	}
-	if ports, ok, _ := unstructured.NestedSlice(c.Object, "spec", "ports"); ok && c.GetKind() == "Service" {
-		for _, p := range ports {
-			delete(p.(map[string]any), "nodePort")
-		}
-		_ = unstructured.SetNestedSlice(c.Object, ports, "spec", "ports")
-	}
+	dropAllocated(c)
 	return c.Object
 }
 
